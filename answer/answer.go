@@ -1,0 +1,199 @@
+// Package answer turns a question, and the conversation it belongs to,
+// into a short answer grounded in the corpus, with numbered citations.
+//
+// It works in two modes: with an LLM, which writes the answer from the
+// retrieved passages, and offline, which extracts the best sentences from
+// them. Either way every claim cites a passage, and a question the corpus
+// does not cover is refused rather than answered from thin air.
+package answer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/prompts"
+	"github.com/talkbot/talkbot/retrieval"
+)
+
+// Modes of answering, as reported in Answer.Mode.
+const (
+	ModeOffline = "offline"
+	ModeLLM     = "llm"
+)
+
+// NotCovered is the reply to a question the articles do not answer.
+const NotCovered = "The articles do not cover this."
+
+// Turn is one earlier exchange of a conversation, oldest first.
+type Turn struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer,omitempty"`
+}
+
+// Request is one question and the conversation before it.
+type Request struct {
+	Question string
+	History  []Turn
+}
+
+// Citation is a passage an answer cites, numbered as in the answer text.
+type Citation struct {
+	N       int    `json:"n"`
+	Doc     string `json:"doc"`
+	Title   string `json:"title"`
+	Source  string `json:"source"`
+	Date    string `json:"date"`
+	Passage string `json:"passage"`
+	Text    string `json:"text"`
+}
+
+// Answer is the reply to one question.
+type Answer struct {
+	Question      string     `json:"question"`
+	Text          string     `json:"answer"`
+	Answered      bool       `json:"answered"`
+	Citations     []Citation `json:"citations"`
+	Mode          string     `json:"mode"`
+	Cached        bool       `json:"cached"`
+	CorpusVersion string     `json:"corpus_version"`
+
+	// Standalone is the question that drove retrieval: the question
+	// itself, or a follow-up rewritten with its context.
+	Standalone string `json:"-"`
+	// Retrieved lists the documents of the retrieved passages, best first,
+	// without repeats; evaluation uses it.
+	Retrieved []string `json:"-"`
+}
+
+// Chat is the LLM the service writes answers with.
+type Chat interface {
+	Complete(ctx context.Context, system, user string) (string, error)
+}
+
+// Service answers questions from the index currently in use.
+type Service struct {
+	index *retrieval.Live
+	chat  Chat // nil: offline mode
+	log   *slog.Logger
+	opts  Options
+}
+
+// Options tunes a Service. The zero value is ready to use.
+type Options struct {
+	// TopK is how many passages an LLM answer may draw on; default 6.
+	TopK int
+	// HistoryTurns is how many earlier turns count for a follow-up; default 6.
+	HistoryTurns int
+	// FallbackOffline answers offline when the LLM fails, instead of
+	// returning the error: for the bot, where a user must get a reply.
+	FallbackOffline bool
+}
+
+// NewService returns a service answering from index. A nil chat means
+// offline mode; a nil log discards logs.
+func NewService(index *retrieval.Live, chat Chat, log *slog.Logger, opts Options) *Service {
+	if opts.TopK <= 0 {
+		opts.TopK = 6
+	}
+	if opts.HistoryTurns <= 0 {
+		opts.HistoryTurns = 6
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{index: index, chat: chat, log: log, opts: opts}
+}
+
+// Mode returns ModeLLM or ModeOffline.
+func (s *Service) Mode() string {
+	if s.chat == nil {
+		return ModeOffline
+	}
+	return ModeLLM
+}
+
+// ErrEmptyQuestion is returned for a question with no words in it.
+var ErrEmptyQuestion = errors.New("the question is empty")
+
+// Answer answers one question.
+func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
+	req.Question = strings.TrimSpace(req.Question)
+	if len(retrieval.Words(req.Question)) == 0 {
+		return Answer{}, ErrEmptyQuestion
+	}
+	if len(req.History) > s.opts.HistoryTurns {
+		req.History = req.History[len(req.History)-s.opts.HistoryTurns:]
+	}
+	ix := s.index.Index() // one index for the whole answer, even across a reload
+	if s.chat == nil {
+		return s.offline(ctx, ix, req), nil
+	}
+	a, err := s.generate(ctx, ix, req)
+	if err != nil {
+		if !s.opts.FallbackOffline || ctx.Err() != nil {
+			return Answer{}, err
+		}
+		s.log.WarnContext(ctx, "llm failed; answering offline", "err", err)
+		return s.offline(ctx, ix, req), nil
+	}
+	return a, nil
+}
+
+// search runs a query, logging rather than failing when only the dense
+// half of a hybrid search broke.
+func (s *Service) search(ctx context.Context, ix *retrieval.Index, q retrieval.Query, k int) []retrieval.Hit {
+	hits, err := ix.Search(ctx, q, k)
+	if err != nil {
+		s.log.WarnContext(ctx, "dense retrieval failed; using BM25 alone", "err", err)
+	}
+	return hits
+}
+
+// newAnswer fills the fields every answer has.
+func newAnswer(ix *retrieval.Index, req Request, standalone, mode string, hits []retrieval.Hit) Answer {
+	c := ix.Corpus()
+	a := Answer{
+		Question:      req.Question,
+		Mode:          mode,
+		CorpusVersion: c.Version,
+		Standalone:    standalone,
+		Citations:     []Citation{},
+	}
+	seen := map[string]bool{}
+	for _, h := range hits {
+		id := c.Doc(c.Passages[h.Passage]).ID
+		if !seen[id] {
+			seen[id] = true
+			a.Retrieved = append(a.Retrieved, id)
+		}
+	}
+	return a
+}
+
+// refuse turns a into the reply to a question the corpus does not cover.
+func refuse(a Answer, text string) Answer {
+	if text == "" {
+		text = NotCovered
+	}
+	a.Text = text
+	a.Answered = false
+	a.Citations = []Citation{}
+	return a
+}
+
+func citation(c *corpus.Corpus, n, passage int) Citation {
+	p := c.Passages[passage]
+	d := c.Doc(p)
+	return Citation{N: n, Doc: d.ID, Title: d.Title, Source: d.Source, Date: d.Date, Passage: p.ID, Text: p.Text}
+}
+
+func historyTurns(h []Turn) []prompts.Turn {
+	out := make([]prompts.Turn, len(h))
+	for i, t := range h {
+		out[i] = prompts.Turn{Question: t.Question, Answer: t.Answer}
+	}
+	return out
+}

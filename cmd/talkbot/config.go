@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/talkbot/talkbot/llm"
+)
+
+// config is the effective configuration: environment variables, then flags.
+type config struct {
+	CorpusDir       string
+	OpenAIKey       string
+	OpenAIBaseURL   string
+	Model           string
+	EmbeddingsModel string
+	LLMTimeout      time.Duration
+	LogLevel        string
+	JSON            bool
+}
+
+// envVars documents every environment variable talkbot reads.
+var envVars = [][2]string{
+	{"CORPUS_DIR", "directory of .txt/.md articles (default: the embedded seed articles)"},
+	{"OPENAI_API_KEY", "API key; setting it (or OPENAI_BASE_URL) turns on LLM mode"},
+	{"OPENAI_BASE_URL", "OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama"},
+	{"OPENAI_MODEL", "chat model (default " + llm.DefaultModel + ")"},
+	{"EMBEDDINGS_MODEL", "embeddings model; setting it adds dense retrieval (needs LLM mode)"},
+	{"LLM_TIMEOUT", "time limit of one LLM call, retries included (default 60s)"},
+	{"LOG_LEVEL", "debug, info, warn or error (default warn)"},
+}
+
+// usageError is a mistake in how talkbot was called.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// errUsageShown means -h was asked for and help was printed.
+var errUsageShown = errors.New("usage shown")
+
+// loadConfig reads the environment, then parses the flags of one command
+// over it. It returns the remaining arguments.
+func loadConfig(name, synopsis string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (config, []string, error) {
+	cfg := config{
+		CorpusDir:       getenv("CORPUS_DIR"),
+		OpenAIKey:       getenv("OPENAI_API_KEY"),
+		OpenAIBaseURL:   getenv("OPENAI_BASE_URL"),
+		Model:           getenv("OPENAI_MODEL"),
+		EmbeddingsModel: getenv("EMBEDDINGS_MODEL"),
+		LogLevel:        getenv("LOG_LEVEL"),
+		LLMTimeout:      llm.DefaultTimeout,
+	}
+	var errs []error
+	if v := getenv("LLM_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("LLM_TIMEOUT=%q: want a positive duration such as 30s", v))
+		} else {
+			cfg.LLMTimeout = d
+		}
+	}
+
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.CorpusDir, "corpus", cfg.CorpusDir, "directory of .txt/.md articles (env CORPUS_DIR; default: embedded seeds)")
+	fs.StringVar(&cfg.Model, "model", cfg.Model, "chat model (env OPENAI_MODEL)")
+	fs.DurationVar(&cfg.LLMTimeout, "timeout", cfg.LLMTimeout, "time limit of one LLM call (env LLM_TIMEOUT)")
+	fs.BoolVar(&cfg.JSON, "json", false, "print JSON")
+	if extra != nil {
+		extra(fs)
+	}
+	rest, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stderr, "usage: talkbot %s\n\nflags:\n", synopsis)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nenvironment:")
+		for _, v := range envVars {
+			fmt.Fprintf(stderr, "  %-17s %s\n", v[0], v[1])
+		}
+		return cfg, nil, errUsageShown
+	}
+	if err != nil {
+		return cfg, nil, usageError{fmt.Sprintf("%s: %v (see talkbot %s -h)", name, err, name)}
+	}
+	if cfg.LLMTimeout <= 0 {
+		errs = append(errs, errors.New("-timeout must be positive"))
+	}
+	if cfg.OpenAIBaseURL != "" {
+		if u, err := url.Parse(cfg.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("OPENAI_BASE_URL: want an http:// or https:// URL"))
+		}
+	}
+	if cfg.EmbeddingsModel != "" && !cfg.llmMode() {
+		errs = append(errs, errors.New("EMBEDDINGS_MODEL needs OPENAI_API_KEY or OPENAI_BASE_URL"))
+	}
+	switch strings.ToLower(cfg.LogLevel) {
+	case "", "debug", "info", "warn", "warning", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", cfg.LogLevel))
+	}
+	if len(errs) > 0 {
+		return cfg, nil, usageError{errors.Join(errs...).Error()}
+	}
+	return cfg, rest, nil
+}
+
+// llmMode reports whether answers come from an LLM.
+func (c config) llmMode() bool { return c.OpenAIKey != "" || c.OpenAIBaseURL != "" }
+
+// parseInterspersed parses flags wherever they stand among the arguments,
+// so that both `ask --json "q"` and `ask "q" --json` work; "--" ends flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" {
+			return append(rest, left...), nil
+		}
+		if len(left) == 0 {
+			return rest, nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/talkbot/talkbot/answer"
+	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/llm"
+	"github.com/talkbot/talkbot/qa"
+	"github.com/talkbot/talkbot/retrieval"
+)
+
+const usage = `talkbot answers questions about news articles, with citations.
+
+usage:
+  talkbot ask [--json] [--corpus DIR] QUESTION   answer one question
+  talkbot chat [--json] [--corpus DIR]           answer questions from stdin, one per line, as one conversation
+  talkbot eval --qa FILE [--corpus DIR] [--json] score a question set
+  talkbot sources [--json] [--corpus DIR]        list the documents of the corpus
+
+Run "talkbot COMMAND -h" for the flags and environment variables of a command.
+`
+
+// run is the whole program: main only wires the process to it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "ask":
+		return runAsk(ctx, rest, getenv, stdout, stderr)
+	case "chat":
+		return runChat(ctx, rest, getenv, stdin, stdout, stderr)
+	case "eval":
+		return runEval(ctx, rest, getenv, stdout, stderr)
+	case "sources":
+		return runSources(ctx, rest, getenv, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q (want ask, chat, eval or sources)", cmd)}
+}
+
+func runAsk(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, rest, err := loadConfig("ask", "ask [flags] QUESTION", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	question := strings.TrimSpace(strings.Join(rest, " "))
+	if question == "" {
+		return usageError{"ask: no question given (usage: talkbot ask [--json] QUESTION)"}
+	}
+	svc, err := newService(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	a, err := svc.Answer(ctx, answer.Request{Question: question})
+	if err != nil {
+		return fmt.Errorf("ask: %w", err)
+	}
+	return printAnswer(stdout, a, cfg.JSON)
+}
+
+func runChat(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, rest, err := loadConfig("chat", "chat [flags] < questions.txt", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("chat: unexpected argument %q: questions are read from standard input", rest[0])}
+	}
+	svc, err := newService(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	var history []answer.Turn
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch line {
+		case "":
+			continue
+		case "/reset", "/new":
+			history = nil
+			continue
+		}
+		a, err := svc.Answer(ctx, answer.Request{Question: line, History: history})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// One failed question does not end the conversation.
+			if err := printError(stdout, line, err, cfg.JSON); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := printAnswer(stdout, a, cfg.JSON); err != nil {
+			return err
+		}
+		history = append(history, answer.Turn{Question: line, Answer: a.Text})
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("chat: read questions: %w", err)
+	}
+	return nil
+}
+
+func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var qaFile string
+	cfg, rest, err := loadConfig("eval", "eval --qa FILE [flags]", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&qaFile, "qa", "", "question set, one JSON object per line (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if qaFile == "" {
+		return usageError{"eval: --qa FILE is required"}
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("eval: unexpected argument %q", rest[0])}
+	}
+	f, err := os.Open(qaFile)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	cases, err := qa.Load(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("eval: read %s: %w", qaFile, err)
+	}
+	svc, err := newService(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	report := qa.Run(ctx, svc, cases)
+	if cfg.JSON {
+		return json.NewEncoder(stdout).Encode(report)
+	}
+	return report.WriteText(stdout)
+}
+
+func runSources(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, rest, err := loadConfig("sources", "sources [flags]", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("sources: unexpected argument %q", rest[0])}
+	}
+	c, err := corpus.Load(ctx, cfg.CorpusDir, corpus.Options{})
+	if err != nil {
+		return err
+	}
+	counts := make([]int, len(c.Docs))
+	for _, p := range c.Passages {
+		counts[p.Doc]++
+	}
+	if cfg.JSON {
+		type source struct {
+			ID       string `json:"id"`
+			Title    string `json:"title"`
+			Source   string `json:"source"`
+			Date     string `json:"date"`
+			Passages int    `json:"passages"`
+		}
+		enc := json.NewEncoder(stdout)
+		for i, d := range c.Docs {
+			if err := enc.Encode(source{d.ID, d.Title, d.Source, d.Date, counts[i]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	w := bufio.NewWriter(stdout)
+	fmt.Fprintf(w, "corpus %s: %d documents, %d passages\n", c.Version, len(c.Docs), len(c.Passages))
+	for i, d := range c.Docs {
+		fmt.Fprintf(w, "\n%s\n  title:    %s\n  source:   %s\n  date:     %s\n  passages: %d\n", d.ID, d.Title, orDash(d.Source), orDash(d.Date), counts[i])
+	}
+	for _, warn := range c.Warnings {
+		fmt.Fprintf(w, "\nwarning: %s\n", warn)
+	}
+	return w.Flush()
+}
+
+// newService loads the corpus, builds the index and picks the mode.
+func newService(ctx context.Context, cfg config, stderr io.Writer) (*answer.Service, error) {
+	log := newLogger(cfg.LogLevel, stderr)
+	c, err := corpus.Load(ctx, cfg.CorpusDir, corpus.Options{})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range c.Warnings {
+		log.Warn("corpus", "warning", w)
+	}
+	var chat answer.Chat
+	var opts retrieval.Options
+	if cfg.llmMode() {
+		client := llm.New(llm.Config{
+			APIKey:          cfg.OpenAIKey,
+			BaseURL:         cfg.OpenAIBaseURL,
+			Model:           cfg.Model,
+			EmbeddingsModel: cfg.EmbeddingsModel,
+			Timeout:         cfg.LLMTimeout,
+		})
+		chat = client
+		if cfg.EmbeddingsModel != "" {
+			opts.Embedder = client
+		}
+	}
+	ix, err := retrieval.Build(ctx, c, opts)
+	if err != nil {
+		return nil, err
+	}
+	return answer.NewService(retrieval.NewLive(ix), chat, log, answer.Options{}), nil
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// printAnswer writes an answer as JSON (one line) or as text with its
+// list of cited articles.
+func printAnswer(w io.Writer, a answer.Answer, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(a)
+	}
+	var b strings.Builder
+	b.WriteString(a.Text)
+	b.WriteString("\n")
+	if len(a.Citations) > 0 {
+		b.WriteString("\nSources:\n")
+		for _, c := range a.Citations {
+			fmt.Fprintf(&b, "[%d] %s", c.N, c.Title)
+			var meta []string
+			for _, m := range []string{c.Source, c.Date} {
+				if m != "" {
+					meta = append(meta, m)
+				}
+			}
+			if len(meta) > 0 {
+				fmt.Fprintf(&b, " (%s)", strings.Join(meta, ", "))
+			}
+			fmt.Fprintf(&b, " [%s]\n", c.Passage)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// printError reports a question that failed, in the shape of the output.
+func printError(w io.Writer, question string, err error, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(struct {
+			Question string `json:"question"`
+			Error    string `json:"error"`
+		}{question, err.Error()})
+	}
+	_, werr := fmt.Fprintf(w, "error: %v\n", err)
+	return werr
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,242 @@
+// Package corpus loads news articles, strips the web boilerplate around
+// them, splits them into citable passages and versions the result.
+//
+// A Corpus is immutable once loaded: a reload builds a new one beside the
+// one in use, so readers never see a half-loaded corpus.
+package corpus
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+)
+
+// DefaultMaxFileSize is the largest article file Load accepts unless
+// Options says otherwise.
+const DefaultMaxFileSize = 5 << 20
+
+//go:embed seeds/*.txt
+var seeds embed.FS
+
+// Seeds returns the seed articles embedded in the binary: the corpus used
+// when no directory is configured.
+func Seeds() fs.FS {
+	sub, err := fs.Sub(seeds, "seeds")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory exists
+	}
+	return sub
+}
+
+// Document is one cleaned article.
+type Document struct {
+	ID     string // file name without extension, e.g. "001_27a9120208961b58"
+	Path   string // path of the file inside the loaded tree
+	Title  string
+	Source string // e.g. "TASS"; empty when the text does not say
+	URL    string
+	Date   string // ISO 8601 when the full date is known, else as written
+	Text   string // cleaned article body, paragraphs separated by blank lines
+}
+
+// Passage is a few consecutive sentences of one document: the unit that is
+// retrieved and cited.
+type Passage struct {
+	ID    string // "<doc>#<n>", n counting from 1
+	Doc   int    // index of the document in Corpus.Docs
+	Start int    // byte offset of the passage in Document.Text
+	End   int    // byte offset just past the passage
+	Text  string // Document.Text[Start:End]
+}
+
+// Corpus is a loaded, cleaned and split set of documents.
+type Corpus struct {
+	Docs     []Document // sorted by ID
+	Passages []Passage  // in document order, then passage order
+	// Version is a hash of the cleaned content: equal for equal content,
+	// different when any document changes.
+	Version string
+	// Warnings lists what the load skipped or doubted without failing,
+	// for the admin to see.
+	Warnings []string
+}
+
+// Options tunes Load. The zero value is ready to use.
+type Options struct {
+	MaxFileSize int64    // bytes; 0 means DefaultMaxFileSize
+	Split       Splitter // passage sizes; zero means DefaultSplitter
+}
+
+func (o Options) maxFileSize() int64 {
+	if o.MaxFileSize <= 0 {
+		return DefaultMaxFileSize
+	}
+	return o.MaxFileSize
+}
+
+// Load reads every .txt and .md file under dir, recursively, or the
+// embedded seed articles when dir is empty.
+//
+// Loading is all or nothing: any unreadable, oversized, binary or non-UTF-8
+// file fails the whole load with an error naming every bad file, so a
+// reload never swaps in a corpus that silently lost articles. Files with
+// other extensions are skipped with a warning.
+func Load(ctx context.Context, dir string, opts Options) (*Corpus, error) {
+	if dir == "" {
+		c, err := LoadFS(ctx, Seeds(), opts)
+		if err != nil {
+			return nil, fmt.Errorf("load embedded corpus: %w", err)
+		}
+		return c, nil
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load corpus %s: %w", dir, err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("load corpus %s: not a directory", dir)
+	}
+	c, err := LoadFS(ctx, os.DirFS(dir), opts)
+	if err != nil {
+		return nil, fmt.Errorf("load corpus %s: %w", dir, err)
+	}
+	return c, nil
+}
+
+// ErrEmpty is returned when a tree holds no article files.
+var ErrEmpty = errors.New("no .txt or .md files found")
+
+// LoadFS is Load over any file system, such as an embed.FS.
+func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
+	var (
+		docs     []Document
+		warnings []string
+		errs     []error
+		seen     = map[string]string{}
+	)
+	walkErr := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			if d != nil && d.IsDir() && p != "." {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		name := d.Name()
+		if p != "." && strings.HasPrefix(name, ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		ext := strings.ToLower(path.Ext(name))
+		if ext != ".txt" && ext != ".md" {
+			warnings = append(warnings, fmt.Sprintf("%s: skipped, not a .txt or .md file", p))
+			return nil
+		}
+		id := strings.TrimSuffix(name, path.Ext(name))
+		if other, dup := seen[id]; dup {
+			errs = append(errs, fmt.Errorf("%s: document id %q already used by %s", p, id, other))
+			return nil
+		}
+		seen[id] = p
+		data, err := readLimited(fsys, p, opts.maxFileSize())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			return nil
+		}
+		doc, warns, err := Parse(id, data)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			return nil
+		}
+		doc.Path = p
+		for _, w := range warns {
+			warnings = append(warnings, p+": "+w)
+		}
+		docs = append(docs, doc)
+		return nil
+	})
+	if walkErr != nil {
+		return nil, walkErr
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(docs) == 0 {
+		return nil, ErrEmpty
+	}
+	return build(docs, warnings, opts.Split), nil
+}
+
+// readLimited reads a file, refusing files over max bytes.
+func readLimited(fsys fs.FS, p string, max int64) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("file larger than the %d-byte limit", max)
+	}
+	return data, nil
+}
+
+// New builds a corpus from already parsed documents, as Load does after
+// reading them. Documents must have distinct IDs.
+func New(docs []Document, s Splitter) *Corpus {
+	return build(append([]Document(nil), docs...), nil, s)
+}
+
+func build(docs []Document, warnings []string, s Splitter) *Corpus {
+	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
+	c := &Corpus{Docs: docs, Warnings: warnings}
+	for i, d := range docs {
+		for n, span := range s.Split(d.Text) {
+			c.Passages = append(c.Passages, Passage{
+				ID:    fmt.Sprintf("%s#%d", d.ID, n+1),
+				Doc:   i,
+				Start: span.Start,
+				End:   span.End,
+				Text:  d.Text[span.Start:span.End],
+			})
+		}
+	}
+	c.Version = version(docs, s)
+	return c
+}
+
+// version hashes everything a reader of the corpus can observe, including
+// how it was split, so that caches keyed by it never outlive a change.
+func version(docs []Document, s Splitter) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "talkbot-corpus/1 split=%d,%d,%d\n", s.sentences(), s.maxBytes(), s.overlap())
+	for _, d := range docs {
+		for _, f := range []string{d.ID, d.Title, d.Source, d.URL, d.Date, d.Text} {
+			fmt.Fprintf(h, "%d:%s", len(f), f)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Doc returns the document a passage belongs to.
+func (c *Corpus) Doc(p Passage) Document { return c.Docs[p.Doc] }

@@ -1,0 +1,139 @@
+// Package llm talks to an OpenAI-compatible server (OpenAI, Ollama, vLLM,
+// llama.cpp) for chat completions and embeddings, with a timeout on every
+// call and retries of rate limits and server errors.
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Defaults used when Config leaves a field zero.
+const (
+	DefaultModel   = "gpt-4.1-mini"
+	DefaultTimeout = 60 * time.Second
+	DefaultTries   = 4
+)
+
+// Config says which server and models to use.
+type Config struct {
+	APIKey          string        // may be empty for local servers
+	BaseURL         string        // empty means OpenAI's
+	Model           string        // chat model; DefaultModel when empty
+	EmbeddingsModel string        // needed only for Embed
+	Timeout         time.Duration // per call, retries included; DefaultTimeout when zero
+	MaxTries        int           // attempts per call; DefaultTries when zero
+	// HTTPClient sends the requests; a client with Timeout is built when nil.
+	HTTPClient *http.Client
+}
+
+// Client is an LLM client. It is safe for concurrent use.
+type Client struct {
+	api      *openai.Client
+	model    string
+	embModel string
+	timeout  time.Duration
+}
+
+// New returns a client for cfg.
+func New(cfg Config) *Client {
+	if cfg.Model == "" {
+		cfg.Model = DefaultModel
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxTries <= 0 {
+		cfg.MaxTries = DefaultTries
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: cfg.Timeout}
+	}
+	oc := openai.DefaultConfig(cfg.APIKey)
+	if cfg.BaseURL != "" {
+		oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	}
+	oc.HTTPClient = &retryingDoer{client: hc, tries: cfg.MaxTries}
+	return &Client{
+		api:      openai.NewClientWithConfig(oc),
+		model:    cfg.Model,
+		embModel: cfg.EmbeddingsModel,
+		timeout:  cfg.Timeout,
+	}
+}
+
+// Model returns the chat model's name.
+func (c *Client) Model() string { return c.model }
+
+// Complete sends one chat completion and returns the reply's text.
+func (c *Client) Complete(ctx context.Context, system, user string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	resp, err := c.api.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
+		Model: c.model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: system},
+			{Role: openai.ChatMessageRoleUser, Content: user},
+		},
+	})
+	if err != nil {
+		return "", c.wrap("chat completion", ctx, err)
+	}
+	if len(resp.Choices) == 0 {
+		return "", fmt.Errorf("chat completion with %s: the reply has no choices", c.model)
+	}
+	return resp.Choices[0].Message.Content, nil
+}
+
+// Embed returns one embedding per text, in order.
+func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if c.embModel == "" {
+		return nil, errors.New("embeddings: no embeddings model configured")
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	resp, err := c.api.CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{
+		Input: texts,
+		Model: openai.EmbeddingModel(c.embModel),
+	})
+	if err != nil {
+		return nil, c.wrap("embeddings", ctx, err)
+	}
+	if len(resp.Data) != len(texts) {
+		return nil, fmt.Errorf("embeddings with %s: got %d vectors for %d texts", c.embModel, len(resp.Data), len(texts))
+	}
+	sort.SliceStable(resp.Data, func(i, j int) bool { return resp.Data[i].Index < resp.Data[j].Index })
+	out := make([][]float32, len(resp.Data))
+	for i, d := range resp.Data {
+		out[i] = d.Embedding
+	}
+	return out, nil
+}
+
+// wrap turns a go-openai error into one that says what failed in words an
+// operator can act on.
+func (c *Client) wrap(what string, ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s with %s: no reply within %s: %w", what, c.model, c.timeout, ErrTimeout)
+	}
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) {
+		return fmt.Errorf("%s with %s: server answered %d: %s", what, c.model, apiErr.HTTPStatusCode, apiErr.Message)
+	}
+	var reqErr *openai.RequestError
+	if errors.As(err, &reqErr) {
+		return fmt.Errorf("%s with %s: server answered %d", what, c.model, reqErr.HTTPStatusCode)
+	}
+	return fmt.Errorf("%s with %s: %w", what, c.model, err)
+}
+
+// ErrTimeout is wrapped by errors of calls that ran out of time.
+var ErrTimeout = errors.New("llm timeout")

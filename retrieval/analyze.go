@@ -1,0 +1,42 @@
+// Package retrieval finds the passages of a corpus that best match a
+// question: BM25 over stemmed terms, optionally fused with dense
+// embeddings.
+//
+// An Index is immutable. Building one is separate from searching it, so a
+// new index can be built beside the one in use and swapped in at once.
+package retrieval
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// Terms returns the index terms of text: lower-cased words and numbers,
+// without English stop words, reduced to their Snowball (Porter2) stems.
+func Terms(text string) []string {
+	var out []string
+	for _, w := range Words(text) {
+		if t := Term(w); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Term returns the index term of one word, or "" for a stop word.
+func Term(word string) string {
+	w := strings.ToLower(word)
+	if english.IsStopWord(w) {
+		return ""
+	}
+	return english.Stem(w, true)
+}
+
+// Words splits text into runs of letters and digits.
+func Words(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
