@@ -165,7 +165,7 @@ var (
 	// dateOnly matches a line that is nothing but a date.
 	dateOnly = regexp.MustCompile(`(?i)^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?(?:\d{1,2}\s+` + monthNames + `,?\s+\d{4}|` + monthNames + `\s+\d{1,2},?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})(?:,?\s+\d{1,2}:\d{2}(?:\s*[AP]M)?)?$`)
 	// dateline matches "MOSCOW, November 9. /TASS/." or "WASHINGTON (Reuters) -".
-	dateline = regexp.MustCompile(`^([A-Z][A-Z .'-]{2,}),\s+(` + monthNames + `\s+\d{1,2}(?:,\s+\d{4})?)\.?\s*/\s*([A-Za-z][A-Za-z .-]{1,30}?)\s*/`)
+	dateline       = regexp.MustCompile(`^([A-Z][A-Z .'-]{2,}),\s+(` + monthNames + `\s+\d{1,2}(?:,\s+\d{4})?)\.?\s*/\s*([A-Za-z][A-Za-z .-]{1,30}?)\s*/`)
 	agencyDateline = regexp.MustCompile(`^[A-Z][A-Z .'-]{2,}(?:,\s+[^()]{0,40})?\s+\(([A-Z][A-Za-z .&-]{1,30})\)\s+[-–—]`)
 	// attribution matches "Based on materials from TASS" and "Source: Reuters".
 	attribution = regexp.MustCompile(`(?i)^(?:based on (?:materials|reporting|reports) (?:from|by|of)|according to materials (?:from|of)|source|sources|via)\s*:?\s+(.{2,60}?)\.?$`)

@@ -35,9 +35,9 @@ type Index struct {
 
 // field holds the inverted index of one text field of every passage.
 type field struct {
-	terms    map[string][]posting
-	lengths  []float32
-	avgLen   float64
+	terms   map[string][]posting
+	lengths []float32
+	avgLen  float64
 }
 
 type posting struct {
