@@ -25,6 +25,10 @@ func Parse(id string, data []byte) (Document, []string, error) {
 		return Document{}, nil, err
 	}
 	page := clean(body)
+	if t := meta["title"]; t != "" && page.title != "" && !strings.EqualFold(t, page.title) {
+		// The front matter names the title, so the line taken for one is text.
+		page.paragraphs = append([]string{page.title}, page.paragraphs...)
+	}
 	doc := Document{
 		ID:     id,
 		Title:  firstNonEmpty(meta["title"], page.title),

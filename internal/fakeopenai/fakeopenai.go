@@ -1,0 +1,232 @@
+// Package fakeopenai is a test double of an OpenAI-compatible server:
+// chat completions and embeddings over real HTTP, with the errors a real
+// server gives (401, 429 with Retry-After, 5xx, broken JSON, stalls).
+package fakeopenai
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sashabaranov/go-openai"
+)
+
+// Fault is one scripted misbehaviour, used for the next request instead
+// of a normal reply.
+type Fault struct {
+	Status     int           // HTTP status to answer with; 0 means 200
+	RetryAfter string        // Retry-After header value, if any
+	Body       string        // raw body; a JSON error object when empty and Status >= 400
+	Delay      time.Duration // wait before answering (or until the client gives up)
+}
+
+// Server is a running fake. Its zero value is not usable; call New.
+type Server struct {
+	*httptest.Server
+	// Key is the API key clients must send; empty accepts any.
+	Key string
+
+	mu       sync.Mutex
+	reply    func(openai.ChatCompletionRequest) string
+	faults   []Fault
+	chats    []openai.ChatCompletionRequest
+	embeds   int
+	requests int
+}
+
+// New starts a fake whose chat replies come from reply. Close it when done.
+func New(reply func(openai.ChatCompletionRequest) string) *Server {
+	s := &Server{reply: reply}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/chat/completions", s.chat)
+	mux.HandleFunc("POST /v1/embeddings", s.embeddings)
+	s.Server = httptest.NewServer(mux)
+	return s
+}
+
+// BaseURL returns the base URL to give a client (go-openai's BaseURL).
+func (s *Server) BaseURL() string { return s.Server.URL + "/v1" }
+
+// Fail queues faults, answered one per request before normal service resumes.
+func (s *Server) Fail(faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, faults...)
+}
+
+// Chats returns the chat requests received so far.
+func (s *Server) Chats() []openai.ChatCompletionRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]openai.ChatCompletionRequest(nil), s.chats...)
+}
+
+// Requests returns how many HTTP requests arrived, faults included.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// EmbeddingCalls returns how many embeddings requests were served.
+func (s *Server) EmbeddingCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.embeds
+}
+
+// take counts a request and returns the fault to apply, if any.
+func (s *Server) take(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	s.requests++
+	var f *Fault
+	if len(s.faults) > 0 {
+		f = &s.faults[0]
+		s.faults = s.faults[1:]
+	}
+	key := s.Key
+	s.mu.Unlock()
+	if key != "" && r.Header.Get("Authorization") != "Bearer "+key {
+		writeError(w, http.StatusUnauthorized, "Incorrect API key provided.", "invalid_request_error")
+		return true
+	}
+	if f == nil {
+		return false
+	}
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if f.Body == "" && status >= 400 {
+		writeError(w, status, http.StatusText(status), "server_error")
+		return true
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprint(w, f.Body)
+	return true
+}
+
+func writeError(w http.ResponseWriter, status int, msg, typ string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": nil}})
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	if s.take(w, r) {
+		return
+	}
+	var req openai.ChatCompletionRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error(), "invalid_request_error")
+		return
+	}
+	if req.Model == "" || len(req.Messages) == 0 {
+		writeError(w, http.StatusBadRequest, "model and messages are required", "invalid_request_error")
+		return
+	}
+	s.mu.Lock()
+	s.chats = append(s.chats, req)
+	reply := s.reply
+	s.mu.Unlock()
+	content := ""
+	if reply != nil {
+		content = reply(req)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(openai.ChatCompletionResponse{
+		ID:      "chatcmpl-fake",
+		Object:  "chat.completion",
+		Created: time.Now().Unix(),
+		Model:   req.Model,
+		Choices: []openai.ChatCompletionChoice{{
+			Index:        0,
+			Message:      openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: content},
+			FinishReason: openai.FinishReasonStop,
+		}},
+		Usage: openai.Usage{PromptTokens: len(strings.Fields(req.Messages[0].Content)), CompletionTokens: len(strings.Fields(content))},
+	})
+}
+
+func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
+	if s.take(w, r) {
+		return
+	}
+	var req struct {
+		Input any    `json:"input"`
+		Model string `json:"model"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON body", "invalid_request_error")
+		return
+	}
+	var inputs []string
+	switch in := req.Input.(type) {
+	case string:
+		inputs = []string{in}
+	case []any:
+		for _, v := range in {
+			str, _ := v.(string)
+			inputs = append(inputs, str)
+		}
+	}
+	if req.Model == "" || len(inputs) == 0 {
+		writeError(w, http.StatusBadRequest, "model and input are required", "invalid_request_error")
+		return
+	}
+	s.mu.Lock()
+	s.embeds++
+	s.mu.Unlock()
+	resp := openai.EmbeddingResponse{Object: "list", Model: openai.EmbeddingModel(req.Model)}
+	for i, in := range inputs {
+		resp.Data = append(resp.Data, openai.Embedding{Object: "embedding", Index: i, Embedding: Vector(in)})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
+}
+
+// Dims is the length of the fake's embeddings.
+const Dims = 64
+
+// Vector is the fake's embedding of a text: hashed, length-normalised
+// word counts, so texts sharing words are close, as with a real model.
+func Vector(text string) []float32 {
+	v := make([]float32, Dims)
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r > 127)
+	}) {
+		if len(w) < 3 {
+			continue
+		}
+		h := fnv.New32a()
+		h.Write([]byte(w))
+		v[h.Sum32()%Dims]++
+	}
+	var n float64
+	for _, x := range v {
+		n += float64(x * x)
+	}
+	if n > 0 {
+		for i := range v {
+			v[i] /= float32(math.Sqrt(n))
+		}
+	}
+	return v
+}
