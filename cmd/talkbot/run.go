@@ -203,7 +203,7 @@ func newService(ctx context.Context, cfg config, stderr io.Writer) (*answer.Serv
 		return nil, err
 	}
 	for _, w := range c.Warnings {
-		log.Warn("corpus", "warning", w)
+		log.Info("corpus", "warning", w) // "talkbot sources" lists them too
 	}
 	var chat answer.Chat
 	var opts retrieval.Options

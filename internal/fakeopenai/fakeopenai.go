@@ -4,9 +4,11 @@
 package fakeopenai
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -83,6 +85,9 @@ func (s *Server) EmbeddingCalls() int {
 
 // take counts a request and returns the fault to apply, if any.
 func (s *Server) take(w http.ResponseWriter, r *http.Request) bool {
+	// Reading the whole body lets the server notice a client hanging up.
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.mu.Lock()
 	s.requests++
 	var f *Fault
