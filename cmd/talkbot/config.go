@@ -105,7 +105,11 @@ func loadConfig(name, synopsis string, args []string, getenv func(string) string
 		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", cfg.LogLevel))
 	}
 	if len(errs) > 0 {
-		return cfg, nil, usageError{errors.Join(errs...).Error()}
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return cfg, nil, usageError{strings.Join(msgs, "; ")} // every problem, on one line
 	}
 	return cfg, rest, nil
 }
