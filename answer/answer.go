@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/prompts"
@@ -79,6 +80,8 @@ type Service struct {
 	chat  Chat // nil: offline mode
 	log   *slog.Logger
 	opts  Options
+
+	llmCalls, llmErrors atomic.Int64
 }
 
 // Options tunes a Service. The zero value is ready to use.
@@ -113,6 +116,21 @@ func (s *Service) Mode() string {
 		return ModeOffline
 	}
 	return ModeLLM
+}
+
+// LLMStats returns how many LLM calls the service made and how many failed.
+func (s *Service) LLMStats() (calls, errors int64) {
+	return s.llmCalls.Load(), s.llmErrors.Load()
+}
+
+// complete calls the LLM, counting calls and failures.
+func (s *Service) complete(ctx context.Context, system, user string) (string, error) {
+	s.llmCalls.Add(1)
+	reply, err := s.chat.Complete(ctx, system, user)
+	if err != nil {
+		s.llmErrors.Add(1)
+	}
+	return reply, err
 }
 
 // ErrEmptyQuestion is returned for a question with no words in it.

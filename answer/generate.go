@@ -47,7 +47,7 @@ func (s *Service) generate(ctx context.Context, ix *retrieval.Index, req Request
 	if err != nil {
 		return Answer{}, err
 	}
-	reply, err := s.chat.Complete(ctx, prompt.System, prompt.User)
+	reply, err := s.complete(ctx, prompt.System, prompt.User)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer question: %w", err)
 	}
@@ -76,7 +76,7 @@ func (s *Service) condense(ctx context.Context, req Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	reply, err := s.chat.Complete(ctx, prompt.System, prompt.User)
+	reply, err := s.complete(ctx, prompt.System, prompt.User)
 	if err != nil {
 		return "", fmt.Errorf("condense follow-up question: %w", err)
 	}

@@ -32,7 +32,7 @@ var envVars = [][2]string{
 	{"OPENAI_MODEL", "chat model (default " + llm.DefaultModel + ")"},
 	{"EMBEDDINGS_MODEL", "embeddings model; setting it adds dense retrieval (needs LLM mode)"},
 	{"LLM_TIMEOUT", "time limit of one LLM call, retries included (default 60s)"},
-	{"LOG_LEVEL", "debug, info, warn or error (default warn)"},
+	{"LOG_LEVEL", "debug, info, warn or error (default warn; info for serve)"},
 }
 
 // usageError is a mistake in how talkbot was called.
@@ -80,8 +80,12 @@ func loadConfig(name, synopsis string, args []string, getenv func(string) string
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nenvironment:")
-		for _, v := range envVars {
-			fmt.Fprintf(stderr, "  %-17s %s\n", v[0], v[1])
+		vars := envVars
+		if name == "serve" {
+			vars = append(vars, serveVars...)
+		}
+		for _, v := range vars {
+			fmt.Fprintf(stderr, "  %-22s %s\n", v[0], v[1])
 		}
 		return cfg, nil, errUsageShown
 	}

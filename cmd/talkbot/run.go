@@ -25,6 +25,7 @@ usage:
   talkbot chat [--json] [--corpus DIR]           answer questions from stdin, one per line, as one conversation
   talkbot eval --qa FILE [--corpus DIR] [--json] score a question set
   talkbot sources [--json] [--corpus DIR]        list the documents of the corpus
+  talkbot serve [--corpus DIR]                   run the Telegram bot (TELEGRAM_BOT_TOKEN)
 
 Run "talkbot COMMAND -h" for the flags and environment variables of a command.
 `
@@ -45,11 +46,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runEval(ctx, rest, getenv, stdout, stderr)
 	case "sources":
 		return runSources(ctx, rest, getenv, stdout, stderr)
+	case "serve":
+		return runServe(ctx, rest, getenv, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q (want ask, chat, eval or sources)", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (want ask, chat, eval, sources or serve)", cmd)}
 }
 
 func runAsk(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -228,18 +231,22 @@ func newService(ctx context.Context, cfg config, stderr io.Writer) (*answer.Serv
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
-	var l slog.Level
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: logLevel(level, slog.LevelWarn)}))
+}
+
+// logLevel parses LOG_LEVEL, which loadConfig has checked.
+func logLevel(level string, def slog.Level) slog.Level {
 	switch strings.ToLower(level) {
 	case "debug":
-		l = slog.LevelDebug
+		return slog.LevelDebug
 	case "info":
-		l = slog.LevelInfo
+		return slog.LevelInfo
+	case "warn", "warning":
+		return slog.LevelWarn
 	case "error":
-		l = slog.LevelError
-	default:
-		l = slog.LevelWarn
+		return slog.LevelError
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	return def
 }
 
 // printAnswer writes an answer as JSON (one line) or as text with its

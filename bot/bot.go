@@ -1,0 +1,494 @@
+// Package bot is the Telegram front end: it turns messages into questions
+// for the answer service and answers into well-formed Telegram replies,
+// within Telegram's limits, and gives admins /reload and /stats.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/talkbot/talkbot/answer"
+	"github.com/talkbot/talkbot/library"
+	"github.com/talkbot/talkbot/retrieval"
+)
+
+// Answerer answers questions.
+type Answerer interface {
+	Answer(ctx context.Context, req answer.Request) (answer.Answer, error)
+}
+
+// Library is the corpus the bot serves and can reload.
+type Library interface {
+	Live() *retrieval.Live
+	Reload(ctx context.Context) (library.Report, error)
+}
+
+// Config tunes the bot. Zero fields take the defaults.
+type Config struct {
+	Admins        map[int64]bool // Telegram user ids allowed /reload and /stats
+	Workers       int            // updates handled at once; default 16
+	MaxQuestion   int            // longest question, in characters; default 1000
+	AnswerTimeout time.Duration  // limit of one answer; default 2 minutes
+	ShutdownWait  time.Duration  // how long answers in flight may finish; default 20 s
+	PollTimeout   time.Duration  // long-poll wait; default 30 s, below the HTTP client's timeout
+	LLMStats      func() (calls, errors int64)
+}
+
+func (c *Config) defaults() {
+	if c.Workers <= 0 {
+		c.Workers = 16
+	}
+	if c.MaxQuestion <= 0 {
+		c.MaxQuestion = 1000
+	}
+	if c.AnswerTimeout <= 0 {
+		c.AnswerTimeout = 2 * time.Minute
+	}
+	if c.ShutdownWait <= 0 {
+		c.ShutdownWait = 20 * time.Second
+	}
+	if c.PollTimeout <= 0 {
+		c.PollTimeout = 30 * time.Second
+	}
+}
+
+// Bot is a running Telegram bot.
+type Bot struct {
+	api     *tgbotapi.BotAPI
+	self    tgbotapi.User
+	answers Answerer
+	lib     Library
+	mem     Memory
+	cfg     Config
+	log     *slog.Logger
+	send    *sender
+	started time.Time
+
+	answered, refused, failed atomic.Int64
+
+	mu      sync.Mutex
+	sources map[int]answer.Answer // answers by id, for the Sources button
+	nextSrc int
+}
+
+// New returns a bot. api must have been made with tgbotapi.NewBotAPIWithClient.
+func New(api *tgbotapi.BotAPI, answers Answerer, lib Library, mem Memory, cfg Config, log *slog.Logger) *Bot {
+	cfg.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Bot{
+		api: api, self: api.Self, answers: answers, lib: lib, mem: mem, cfg: cfg, log: log,
+		send: newSender(api, log), started: time.Now(), sources: map[int]answer.Answer{},
+	}
+}
+
+// commands are registered with setMyCommands and listed by /help.
+var commands = []tgbotapi.BotCommand{
+	{Command: "start", Description: "What this bot knows and how to ask"},
+	{Command: "help", Description: "How to ask questions"},
+	{Command: "sources", Description: "The articles I answer from"},
+	{Command: "reset", Description: "Forget our conversation"},
+}
+
+// Run long-polls for updates until ctx is done, then stops taking
+// updates, lets answers in flight finish (up to ShutdownWait) and
+// acknowledges what it took, so a restart neither loses nor repeats it.
+func (b *Bot) Run(ctx context.Context) error {
+	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commands...)); err != nil {
+		b.log.Warn("register commands", "err", err)
+	}
+	if _, err := b.api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
+		b.log.Warn("delete webhook before polling", "err", err)
+	}
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	d := newDispatcher(b.cfg.Workers)
+
+	// The poller's requests end with ctx, so shutdown does not wait out a long poll.
+	poller := *b.api
+	poller.Client = contextClient{client: b.api.Client, ctx: ctx}
+	offset := 0
+	backoff := baseWait
+	for ctx.Err() == nil {
+		updates, threads, err := getUpdates(&poller, offset, b.cfg.PollTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			b.log.Warn("get updates", "err", err)
+			sleep(ctx, backoff)
+			backoff = min(2*backoff, capWait)
+			continue
+		}
+		backoff = baseWait
+		for i, u := range updates {
+			offset = u.UpdateID + 1
+			u := u
+			thread := threads[i]
+			d.submit(chatOf(u), func() { b.handle(work, u, thread) })
+		}
+	}
+
+	b.log.Info("stopping: finishing answers in flight", "wait", b.cfg.ShutdownWait)
+	if !d.wait(b.cfg.ShutdownWait) {
+		b.log.Warn("answers still running at shutdown; cancelling them")
+		stopWork()
+		d.wait(5 * time.Second)
+	}
+	if offset > 0 {
+		// Acknowledge everything taken; newer updates stay for the next start.
+		if _, _, err := getUpdates(b.api, offset, 0); err != nil {
+			b.log.Warn("acknowledge updates", "offset", offset, "err", err)
+		}
+	}
+	return nil
+}
+
+// getUpdates fetches updates, with the forum topic of each message, which
+// the library's types do not carry.
+func getUpdates(api *tgbotapi.BotAPI, offset int, wait time.Duration) ([]tgbotapi.Update, []int, error) {
+	params := tgbotapi.Params{}
+	params.AddNonZero("offset", offset)
+	params.AddNonZero("timeout", int(wait/time.Second))
+	params.AddNonZero("limit", 100)
+	resp, err := api.MakeRequest("getUpdates", params)
+	if err != nil {
+		return nil, nil, err
+	}
+	var updates []tgbotapi.Update
+	if err := json.Unmarshal(resp.Result, &updates); err != nil {
+		return nil, nil, fmt.Errorf("decode updates: %w", err)
+	}
+	var extra []struct {
+		Message *struct {
+			ThreadID int `json:"message_thread_id"`
+		} `json:"message"`
+	}
+	json.Unmarshal(resp.Result, &extra)
+	threads := make([]int, len(updates))
+	for i := range extra {
+		if i < len(threads) && extra[i].Message != nil {
+			threads[i] = extra[i].Message.ThreadID
+		}
+	}
+	return updates, threads, nil
+}
+
+// chatOf returns the chat an update belongs to, for ordering.
+func chatOf(u tgbotapi.Update) int64 {
+	if c := u.FromChat(); c != nil {
+		return c.ID
+	}
+	if u.CallbackQuery != nil && u.CallbackQuery.From != nil {
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}
+
+// handle deals with one update; it never panics the process.
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, thread int) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("panic handling update", "update", u.UpdateID, "panic", fmt.Sprint(r))
+		}
+	}()
+	switch {
+	case u.CallbackQuery != nil:
+		b.callback(ctx, u.CallbackQuery)
+	case u.Message != nil:
+		b.message(ctx, u.Message, thread)
+	default:
+		b.log.Debug("ignored update", "update", u.UpdateID) // edits, channel posts, …
+	}
+}
+
+// reply is where an answer to a message goes.
+type reply struct {
+	chat    int64
+	to      int // message replied to
+	thread  int // forum topic
+	private bool
+}
+
+func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
+	if m.Chat == nil || m.From == nil || m.From.IsBot {
+		return
+	}
+	r := reply{chat: m.Chat.ID, to: m.MessageID, thread: thread, private: m.Chat.IsPrivate()}
+	text := strings.TrimSpace(m.Text)
+	if !r.private {
+		var ok bool
+		if text, ok = b.addressed(m); !ok {
+			return
+		}
+	}
+	if m.IsCommand() {
+		b.command(ctx, m, r)
+		return
+	}
+	switch {
+	case m.Text == "" && (m.Sticker != nil || m.Photo != nil || m.Voice != nil || m.Video != nil || m.Audio != nil || m.Document != nil || m.VideoNote != nil || m.Animation != nil || m.Location != nil || m.Contact != nil || m.Poll != nil):
+		b.say(ctx, r, "I can only read text. Please type your question about the articles.")
+	case text == "":
+		b.say(ctx, r, "Please type a question about the articles, for example: <i>How long did the video call last?</i>")
+	case utf8.RuneCountInString(text) > b.cfg.MaxQuestion:
+		b.say(ctx, r, fmt.Sprintf("That message is too long for me: please ask in at most %d characters.", b.cfg.MaxQuestion))
+	default:
+		b.question(ctx, r, text)
+	}
+}
+
+// addressed reports whether a group message is meant for the bot, and
+// returns its text without the mention.
+func (b *Bot) addressed(m *tgbotapi.Message) (string, bool) {
+	text := strings.TrimSpace(m.Text)
+	if m.IsCommand() {
+		at := m.CommandWithAt()
+		_, name, hasAt := strings.Cut(at, "@")
+		return text, !hasAt || strings.EqualFold(name, b.self.UserName)
+	}
+	if m.ReplyToMessage != nil && m.ReplyToMessage.From != nil && m.ReplyToMessage.From.ID == b.self.ID {
+		return text, true
+	}
+	mention := "@" + b.self.UserName
+	if b.self.UserName != "" && strings.Contains(strings.ToLower(text), strings.ToLower(mention)) {
+		re := regexp.MustCompile(`(?i)` + regexp.QuoteMeta(mention) + `\b[,:]?`)
+		return strings.TrimSpace(re.ReplaceAllString(text, "")), true
+	}
+	return "", false
+}
+
+func (b *Bot) command(ctx context.Context, m *tgbotapi.Message, r reply) {
+	user := m.From.ID
+	switch m.Command() {
+	case "start":
+		b.say(ctx, r, b.greeting())
+	case "help":
+		b.say(ctx, r, helpText)
+	case "sources":
+		b.say(ctx, r, b.sourceList())
+	case "reset", "new":
+		b.mem.Reset(ctx, r.chat)
+		b.say(ctx, r, "Done: I have forgotten our conversation. Ask me anything about the articles.")
+	case "reload":
+		if b.admin(ctx, r, user, "reload") {
+			b.reload(ctx, r)
+		}
+	case "stats":
+		if b.admin(ctx, r, user, "stats") {
+			b.say(ctx, r, b.stats())
+		}
+	default:
+		b.say(ctx, r, "I don't know that command. "+helpText)
+	}
+}
+
+const helpText = "Just type a question about the articles, for example <i>Where did Putin and Biden last meet?</i> " +
+	"I answer only from the articles, with numbered sources; tap <b>Sources</b> to read the passages. " +
+	"Follow-up questions work too. /sources lists the articles, /reset starts a new conversation."
+
+func (b *Bot) greeting() string {
+	c := b.lib.Live().Index().Corpus()
+	return fmt.Sprintf("Hello! I answer questions about %d news articles, such as <i>%s</i>, citing the articles for every claim. ",
+		len(c.Docs), html.EscapeString(c.Docs[0].Title)) + helpText
+}
+
+func (b *Bot) sourceList() string {
+	c := b.lib.Live().Index().Corpus()
+	var s strings.Builder
+	fmt.Fprintf(&s, "<b>%d articles</b>\n", len(c.Docs))
+	for i, d := range c.Docs {
+		fmt.Fprintf(&s, "%d. <i>%s</i>", i+1, html.EscapeString(d.Title))
+		if meta := joinNonEmpty(", ", d.Source, d.Date); meta != "" {
+			s.WriteString(" — " + html.EscapeString(meta))
+		}
+		s.WriteByte('\n')
+	}
+	return s.String()
+}
+
+// admin checks that user may run an admin command, and refuses politely.
+func (b *Bot) admin(ctx context.Context, r reply, user int64, cmd string) bool {
+	if b.cfg.Admins[user] {
+		return true
+	}
+	b.log.Warn("admin command refused", "command", cmd, "user", user, "chat", r.chat)
+	b.say(ctx, r, "Sorry, only the bot's admins can do that.")
+	return false
+}
+
+func (b *Bot) reload(ctx context.Context, r reply) {
+	rep, err := b.lib.Reload(ctx)
+	if err != nil {
+		b.log.Error("reload failed; the old corpus keeps serving", "err", err)
+		b.say(ctx, r, "Reload failed; the previous corpus keeps serving.\n<pre>"+html.EscapeString(err.Error())+"</pre>")
+		return
+	}
+	b.log.Info("corpus reloaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "took", rep.Took)
+	msg := fmt.Sprintf("Reloaded: %d documents, %d passages, version <code>%s</code>, in %s.",
+		rep.Docs, rep.Passages, rep.Version, rep.Took.Round(time.Millisecond))
+	if len(rep.Warnings) > 0 {
+		msg += "\nWarnings:\n" + html.EscapeString("• "+strings.Join(rep.Warnings, "\n• "))
+	}
+	b.say(ctx, r, msg)
+}
+
+func (b *Bot) stats() string {
+	c := b.lib.Live().Index().Corpus()
+	var calls, errs int64
+	if b.cfg.LLMStats != nil {
+		calls, errs = b.cfg.LLMStats()
+	}
+	return fmt.Sprintf("Uptime %s\nQuestions: %d answered, %d not in the articles, %d failed\nCache: not configured\nLLM calls: %d, errors: %d\nCorpus <code>%s</code>: %d documents, %d passages",
+		time.Since(b.started).Round(time.Second), b.answered.Load(), b.refused.Load(), b.failed.Load(),
+		calls, errs, c.Version, len(c.Docs), len(c.Passages))
+}
+
+// question answers a question, showing "typing…" until the reply is out.
+func (b *Bot) question(ctx context.Context, r reply, text string) {
+	// "typing…" at once, before the answer starts, then every few seconds.
+	first, cancelFirst := context.WithTimeout(ctx, 2*time.Second)
+	b.typing(first, r.chat)
+	cancelFirst()
+	typingCtx, stopTyping := context.WithCancel(ctx)
+	defer stopTyping()
+	go func() {
+		for sleep(typingCtx, typingIn) {
+			b.typing(typingCtx, r.chat)
+		}
+	}()
+
+	actx, cancel := context.WithTimeout(ctx, b.cfg.AnswerTimeout)
+	defer cancel()
+	history := b.mem.History(actx, r.chat)
+	start := time.Now()
+	a, err := b.answers.Answer(actx, answer.Request{Question: text, History: history})
+	stopTyping()
+	if err != nil {
+		b.failed.Add(1)
+		b.log.Error("answer failed", "chat", r.chat, "err", err, "took", time.Since(start))
+		msg := "Sorry, I could not answer that just now. Please try again in a moment."
+		if errors.Is(err, answer.ErrEmptyQuestion) {
+			msg = "Please type a question about the articles."
+		}
+		b.say(ctx, r, msg)
+		return
+	}
+	if a.Answered {
+		b.answered.Add(1)
+	} else {
+		b.refused.Add(1)
+	}
+	b.log.Info("answered", "chat", r.chat, "took", time.Since(start), "answered", a.Answered, "citations", len(a.Citations), "mode", a.Mode)
+	b.mem.Append(ctx, r.chat, answer.Turn{Question: text, Answer: a.Text})
+	var markup *tgbotapi.InlineKeyboardMarkup
+	if len(a.Citations) > 0 {
+		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData("Sources", "src:"+strconv.Itoa(b.remember(a)))))
+		markup = &kb
+	}
+	b.sendBlocks(ctx, r, answerBlocks(a), markup)
+}
+
+// typing sends the "typing…" chat action; it is best effort.
+func (b *Bot) typing(ctx context.Context, chat int64) {
+	if err := b.send.request(ctx, tgbotapi.NewChatAction(chat, tgbotapi.ChatTyping)); err != nil && ctx.Err() == nil {
+		b.log.Debug("chat action", "err", err)
+	}
+}
+
+// remember keeps an answer for its Sources button; the oldest go first.
+func (b *Bot) remember(a answer.Answer) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.nextSrc++
+	b.sources[b.nextSrc] = a
+	delete(b.sources, b.nextSrc-5000)
+	return b.nextSrc
+}
+
+func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
+	id, ok := strings.CutPrefix(q.Data, "src:")
+	n, err := strconv.Atoi(id)
+	b.mu.Lock()
+	a, found := b.sources[n]
+	b.mu.Unlock()
+	note := ""
+	if !ok || err != nil || !found {
+		note = "These sources are no longer available; please ask again."
+	}
+	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, note)); err != nil {
+		b.log.Warn("answer callback", "err", err)
+	}
+	if note != "" || q.Message == nil || q.Message.Chat == nil {
+		return
+	}
+	r := reply{chat: q.Message.Chat.ID, to: q.Message.MessageID}
+	b.sendBlocks(ctx, r, passageBlocks(a), nil)
+}
+
+// say sends a short reply written as Telegram HTML.
+func (b *Bot) say(ctx context.Context, r reply, htmlText string) {
+	b.sendHTML(ctx, r, []string{htmlText}, nil)
+}
+
+func (b *Bot) sendBlocks(ctx context.Context, r reply, blocks []block, markup *tgbotapi.InlineKeyboardMarkup) {
+	b.sendHTML(ctx, r, Split(blocks, MaxMessage), markup)
+}
+
+var tags = regexp.MustCompile(`<[^<>]*>`)
+
+// sendHTML sends messages in order, the first as a reply and the last
+// with the markup; each falls back to plain text if Telegram rejects it.
+func (b *Bot) sendHTML(ctx context.Context, r reply, msgs []string, markup *tgbotapi.InlineKeyboardMarkup) {
+	for i, text := range msgs {
+		params := tgbotapi.Params{}
+		params.AddNonZero64("chat_id", r.chat)
+		params.AddNonZero("message_thread_id", r.thread)
+		if i == 0 && r.to != 0 {
+			params.AddNonZero("reply_to_message_id", r.to)
+			params.AddBool("allow_sending_without_reply", true)
+		}
+		if i == len(msgs)-1 && markup != nil {
+			if err := params.AddInterface("reply_markup", markup); err != nil {
+				b.log.Error("encode reply markup", "err", err)
+			}
+		}
+		plain := tgbotapi.Params{}
+		for k, v := range params {
+			plain[k] = v
+		}
+		params["text"] = text
+		params["parse_mode"] = tgbotapi.ModeHTML
+		plain["text"] = html.UnescapeString(tags.ReplaceAllString(text, ""))
+		if _, err := b.send.send(ctx, "sendMessage", r.chat, params, plain); err != nil {
+			b.log.Error("send reply", "chat", r.chat, "err", err)
+			return
+		}
+	}
+}
+
+// contextClient ties every request to ctx, which the library cannot do.
+type contextClient struct {
+	client tgbotapi.HTTPClient
+	ctx    context.Context
+}
+
+func (c contextClient) Do(req *http.Request) (*http.Response, error) {
+	return c.client.Do(req.WithContext(c.ctx))
+}

@@ -1,0 +1,347 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/talkbot/talkbot/answer"
+	"github.com/talkbot/talkbot/bot"
+	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/internal/faketelegram"
+	"github.com/talkbot/talkbot/library"
+	"github.com/talkbot/talkbot/retrieval"
+)
+
+const token = "123456:SECRET-test-token-never-log"
+
+// syncBuffer collects logs from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type harness struct {
+	tg   *faketelegram.Server
+	logs *syncBuffer
+	dir  string
+	stop func() // stops the bot and waits for Run to return
+}
+
+type slowAnswerer struct {
+	next  bot.Answerer
+	delay time.Duration
+}
+
+func (s slowAnswerer) Answer(ctx context.Context, req answer.Request) (answer.Answer, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return answer.Answer{}, ctx.Err()
+	}
+	return s.next.Answer(ctx, req)
+}
+
+// start runs a bot on a copy of the seed corpus against a fake Telegram.
+func start(t *testing.T, delay time.Duration, clientTimeout time.Duration) *harness {
+	t.Helper()
+	h := &harness{tg: faketelegram.New(token, "talkbot_test"), logs: &syncBuffer{}, dir: t.TempDir()}
+	t.Cleanup(h.tg.Close)
+	fs.WalkDir(corpus.Seeds(), ".", func(p string, d fs.DirEntry, err error) error {
+		if !d.IsDir() {
+			data, _ := fs.ReadFile(corpus.Seeds(), p)
+			os.WriteFile(filepath.Join(h.dir, p), data, 0o644)
+		}
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	lib, _, err := library.Open(ctx, h.dir, retrieval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var ans bot.Answerer = answer.NewService(lib.Live(), nil, log, answer.Options{})
+	if delay > 0 {
+		ans = slowAnswerer{ans, delay}
+	}
+	if clientTimeout == 0 {
+		clientTimeout = 10 * time.Second
+	}
+	api, err := tgbotapi.NewBotAPIWithClient(token, h.tg.Endpoint(), bot.RedactingClient{Client: &http.Client{Timeout: clientTimeout}, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bot.New(api, ans, lib, bot.NewLocalMemory(6, time.Hour), bot.Config{
+		Admins:       map[int64]bool{42: true},
+		PollTimeout:  time.Second,
+		ShutdownWait: 5 * time.Second,
+	}, log)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("Run did not return after cancel")
+			}
+		})
+	}
+	t.Cleanup(func() {
+		h.stop()
+		if strings.Contains(h.logs.String(), token) || strings.Contains(h.logs.String(), "SECRET") {
+			t.Error("the bot token appears in the logs")
+		}
+	})
+	return h
+}
+
+// await waits until chat has n sent messages and returns them.
+func (h *harness) await(t *testing.T, chat int64, n int) []faketelegram.Sent {
+	t.Helper()
+	if !h.tg.WaitFor(20*time.Second, func() bool { return len(h.tg.SentTo(chat)) >= n }) {
+		t.Fatalf("chat %d: %d messages, want %d: %+v", chat, len(h.tg.SentTo(chat)), n, h.tg.SentTo(chat))
+	}
+	return h.tg.SentTo(chat)
+}
+
+func TestQuestionAndSourcesButton(t *testing.T) {
+	h := start(t, 0, 0)
+	h.tg.PushText(1, "How long did the Putin-Biden video conversation last?")
+	got := h.await(t, 1, 1)[0]
+	if got.ParseMode != "HTML" || !strings.Contains(got.Text, "two hours") || !strings.Contains(got.Text, "<b>Sources</b>\n[1] <i>") {
+		t.Errorf("reply %+v", got)
+	}
+	if got.ReplyTo == 0 || !strings.Contains(got.Markup, `"callback_data":"src:1"`) {
+		t.Errorf("reply is not threaded to the question or lacks the Sources button: %+v", got)
+	}
+	if h.tg.Commands() == "" || !strings.Contains(h.tg.Commands(), `"reset"`) {
+		t.Errorf("commands not registered: %q", h.tg.Commands())
+	}
+	h.tg.Push(map[string]any{"callback_query": map[string]any{
+		"id": "cb1", "from": map[string]any{"id": 1, "is_bot": false, "first_name": "U"},
+		"message": map[string]any{"message_id": got.MessageID, "date": 0, "chat": map[string]any{"id": 1, "type": "private"}},
+		"data":    "src:1",
+	}})
+	quote := h.await(t, 1, 2)[1]
+	if !strings.Contains(quote.Text, "<blockquote>") || !strings.Contains(quote.Text, "two hours") {
+		t.Errorf("sources reply %q", quote.Text)
+	}
+	if h.tg.Calls("answerCallbackQuery") != 1 || h.tg.Calls("sendChatAction") == 0 {
+		t.Errorf("callback answered %d times, chat actions %d", h.tg.Calls("answerCallbackQuery"), h.tg.Calls("sendChatAction"))
+	}
+}
+
+func TestFollowUpAndReset(t *testing.T) {
+	h := start(t, 0, 0)
+	h.tg.PushText(2, "Who will lead the Russian delegation in Geneva?")
+	h.tg.PushText(2, "And who leads the American side?")
+	msgs := h.await(t, 2, 2)
+	if !strings.Contains(msgs[0].Text, "Ryabkov") || !strings.Contains(msgs[1].Text, "Sherman") {
+		t.Errorf("answers %q / %q", msgs[0].Text, msgs[1].Text)
+	}
+	h.tg.PushText(2, "/reset")
+	if got := h.await(t, 2, 3)[2].Text; !strings.Contains(got, "forgotten our conversation") {
+		t.Errorf("reset reply %q", got)
+	}
+}
+
+func TestAdminReload(t *testing.T) {
+	h := start(t, 0, 0)
+	h.tg.PushText(7, "/reload") // not an admin
+	if got := h.await(t, 7, 1)[0].Text; !strings.Contains(got, "only the bot's admins") {
+		t.Errorf("non-admin reload reply %q", got)
+	}
+	if !strings.Contains(h.logs.String(), `"user":7`) {
+		t.Error("the refused attempt is not logged with the user id")
+	}
+
+	os.WriteFile(filepath.Join(h.dir, "extra.md"), []byte("# Lunar base opens\n\nThe lunar base opened on Monday with twelve residents.\n"), 0o644)
+	h.tg.PushText(42, "/reload")
+	if got := h.await(t, 42, 1)[0].Text; !strings.Contains(got, "Reloaded: 6 documents") {
+		t.Fatalf("reload reply %q", got)
+	}
+	h.tg.PushText(8, "How many residents does the lunar base have?")
+	if got := h.await(t, 8, 1)[0].Text; !strings.Contains(got, "twelve residents") {
+		t.Errorf("answer after reload %q", got)
+	}
+
+	os.WriteFile(filepath.Join(h.dir, "broken.txt"), []byte("bad \xff bytes"), 0o644)
+	h.tg.PushText(42, "/reload")
+	if got := h.await(t, 42, 2)[1].Text; !strings.Contains(got, "Reload failed") || !strings.Contains(got, "broken.txt: not valid UTF-8") {
+		t.Errorf("broken reload reply %q", got)
+	}
+	h.tg.PushText(8, "How many residents does the lunar base have?")
+	if got := h.await(t, 8, 2)[1].Text; !strings.Contains(got, "twelve residents") {
+		t.Errorf("the old corpus stopped serving after a failed reload: %q", got)
+	}
+	h.tg.PushText(42, "/stats")
+	if got := h.await(t, 42, 3)[2].Text; !strings.Contains(got, "Questions: 2 answered") || !strings.Contains(got, "6 documents") {
+		t.Errorf("stats %q", got)
+	}
+}
+
+func TestReloadWhileAnswering(t *testing.T) {
+	h := start(t, 200*time.Millisecond, 0)
+	const chats = 10
+	for i := range chats {
+		h.tg.PushText(int64(100+i), "Where did Putin and Biden last meet?")
+		if i == chats/2 {
+			h.tg.PushText(42, "/reload")
+		}
+	}
+	for i := range chats {
+		msgs := h.await(t, int64(100+i), 1)
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Geneva") {
+			t.Errorf("chat %d got %+v", 100+i, msgs)
+		}
+	}
+	if got := h.await(t, 42, 1)[0].Text; !strings.Contains(got, "Reloaded") {
+		t.Errorf("reload reply %q", got)
+	}
+}
+
+func TestGroups(t *testing.T) {
+	h := start(t, 0, 0)
+	group := int64(-1001)
+	push := func(text string, replyTo map[string]any) {
+		m := h.tg.Message(group, 5, "supergroup", text)
+		if replyTo != nil {
+			m["reply_to_message"] = replyTo
+		}
+		h.tg.Push(map[string]any{"message": m})
+	}
+	push("Where did Putin and Biden last meet?", nil) // not addressed: silence
+	push("/help@otherbot", nil)                       // another bot's command: silence
+	push("@talkbot_test where did Putin and Biden last meet?", nil)
+	got := h.await(t, group, 1)
+	if !strings.Contains(got[0].Text, "Geneva") {
+		t.Errorf("mention answer %q", got[0].Text)
+	}
+	botMsg := map[string]any{"message_id": got[0].MessageID, "date": 0, "chat": map[string]any{"id": group, "type": "supergroup"},
+		"from": map[string]any{"id": 999, "is_bot": true, "first_name": "Talkbot", "username": "talkbot_test"}, "text": "…"}
+	push("How long did the video talks last?", botMsg)
+	push("/help@talkbot_test", nil)
+	got = h.await(t, group, 3)
+	if !strings.Contains(got[1].Text, "two hours") || !strings.Contains(got[2].Text, "Just type a question") {
+		t.Errorf("replies %q / %q", got[1].Text, got[2].Text)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(h.tg.SentTo(group)); n != 3 {
+		t.Errorf("%d replies in the group, want 3 (two messages were not addressed to the bot)", n)
+	}
+}
+
+func TestNonTextAndLongMessages(t *testing.T) {
+	h := start(t, 0, 0)
+	sticker := h.tg.Message(3, 3, "private", "")
+	delete(sticker, "text")
+	sticker["sticker"] = map[string]any{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1, "is_animated": false}
+	h.tg.Push(map[string]any{"message": sticker})
+	h.tg.Push(map[string]any{"edited_message": h.tg.Message(3, 3, "private", "edited")})
+	h.tg.Push(map[string]any{"channel_post": h.tg.Message(-200, 3, "channel", "a post")})
+	h.tg.PushText(3, strings.Repeat("a", 1001))
+	msgs := h.await(t, 3, 2)
+	if !strings.Contains(msgs[0].Text, "only read text") || !strings.Contains(msgs[1].Text, "at most 1000 characters") {
+		t.Errorf("replies %q / %q", msgs[0].Text, msgs[1].Text)
+	}
+}
+
+func TestTelegramFaults(t *testing.T) {
+	h := start(t, 0, 0)
+	h.tg.Fail("sendMessage",
+		faketelegram.Fault{Code: 429, RetryAfter: 1},
+		faketelegram.Fault{Code: 400, Description: "Bad Request: can't parse entities: unsupported start tag"},
+		faketelegram.Fault{Code: 502},
+	)
+	h.tg.Fail("getUpdates", faketelegram.Fault{Code: 500})
+	h.tg.PushText(4, "Where did Putin and Biden last meet?")
+	msgs := h.await(t, 4, 1)
+	if msgs[0].ParseMode != "" || !strings.Contains(msgs[0].Text, "Geneva") || strings.Contains(msgs[0].Text, "<b>") {
+		t.Errorf("after a parse error the reply should go as plain text: %+v", msgs[0])
+	}
+	h.tg.PushText(4, "How long did the video talks last?")
+	if got := h.await(t, 4, 2); len(got) != 2 || !strings.Contains(got[1].Text, "two hours") {
+		t.Errorf("second answer %+v", got)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(h.tg.SentTo(4)); n != 2 {
+		t.Errorf("%d replies for 2 questions", n)
+	}
+}
+
+func TestStalledPollAndRedaction(t *testing.T) {
+	h := start(t, 0, 1500*time.Millisecond)
+	h.tg.Fail("getUpdates", faketelegram.Fault{Delay: 3 * time.Second}) // past the client timeout
+	h.tg.PushText(5, "Where did Putin and Biden last meet?")
+	if got := h.await(t, 5, 1)[0].Text; !strings.Contains(got, "Geneva") {
+		t.Errorf("answer after a stalled poll %q", got)
+	}
+	if !strings.Contains(h.logs.String(), "<token>") {
+		t.Errorf("expected a redacted network error in the logs:\n%s", h.logs.String())
+	}
+}
+
+func TestManyChatsAtOnce(t *testing.T) {
+	const delay = time.Second
+	h := start(t, delay, 0)
+	const chats = 50
+	begin := time.Now()
+	for i := range chats {
+		h.tg.PushText(int64(1000+i), "Where did Putin and Biden last meet?")
+	}
+	for i := range chats {
+		h.await(t, int64(1000+i), 1)
+	}
+	took := time.Since(begin)
+	t.Logf("%d chats with a %v answerer: %v", chats, delay, took)
+	if took > 10*delay {
+		t.Errorf("%d chats took %v: answers are not concurrent", chats, took)
+	}
+}
+
+func TestShutdownAcknowledges(t *testing.T) {
+	h := start(t, 300*time.Millisecond, 0)
+	h.tg.PushText(6, "Where did Putin and Biden last meet?")
+	h.tg.WaitFor(5*time.Second, func() bool { return h.tg.Calls("sendChatAction") > 0 })
+	h.stop() // while the answer is in flight
+	if n := len(h.tg.SentTo(6)); n != 1 {
+		t.Errorf("%d replies after shutdown, want the in-flight answer finished", n)
+	}
+	if p := h.tg.Pending(); p != 0 {
+		t.Errorf("%d updates left unacknowledged", p)
+	}
+}
+
+func ExampleSplit() {
+	fmt.Println(len(bot.Split(nil, bot.MaxMessage)))
+	// Output: 0
+}

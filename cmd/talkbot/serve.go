@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/talkbot/talkbot/answer"
+	"github.com/talkbot/talkbot/bot"
+	"github.com/talkbot/talkbot/library"
+	"github.com/talkbot/talkbot/llm"
+	"github.com/talkbot/talkbot/retrieval"
+)
+
+// serveVars documents the variables only serve reads.
+var serveVars = [][2]string{
+	{"TELEGRAM_BOT_TOKEN", "the bot's token from @BotFather (required)"},
+	{"TELEGRAM_API_ENDPOINT", "another Bot API server, e.g. http://localhost:8081 (default Telegram's)"},
+	{"ADMIN_IDS", "comma-separated Telegram user ids allowed /reload and /stats"},
+	{"HISTORY_TURNS", "turns remembered per chat for follow-ups (default 6)"},
+	{"HISTORY_IDLE", "idle time after which a conversation is forgotten (default 1h)"},
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, rest, err := loadConfig("serve", "serve [flags]", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("serve: unexpected argument %q", rest[0])}
+	}
+	sc, err := loadServeConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel, slog.LevelInfo)}))
+
+	var chat answer.Chat
+	var ropts retrieval.Options
+	svcOpts := answer.Options{FallbackOffline: true, HistoryTurns: sc.turns}
+	if cfg.llmMode() {
+		client := llm.New(llm.Config{APIKey: cfg.OpenAIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.Model, EmbeddingsModel: cfg.EmbeddingsModel, Timeout: cfg.LLMTimeout})
+		chat = client
+		if cfg.EmbeddingsModel != "" {
+			ropts.Embedder = client
+		}
+	}
+	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
+	if err != nil {
+		return err
+	}
+	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", rep.Warnings, "took", rep.Took)
+	svc := answer.NewService(lib.Live(), chat, log, svcOpts)
+
+	const poll = 30 * time.Second
+	client := bot.RedactingClient{Client: &http.Client{Timeout: poll + 15*time.Second}, Token: sc.token}
+	api, err := tgbotapi.NewBotAPIWithClient(sc.token, sc.endpoint, client)
+	if err != nil {
+		return fmt.Errorf("connect to Telegram: %s", strings.ReplaceAll(err.Error(), sc.token, "<token>"))
+	}
+	log.Info("serving", "bot", api.Self.UserName, "mode", svc.Mode(), "admins", len(sc.admins))
+	b := bot.New(api, svc, lib, bot.NewLocalMemory(sc.turns, sc.idle), bot.Config{
+		Admins:      sc.admins,
+		PollTimeout: poll,
+		LLMStats:    svc.LLMStats,
+	}, log)
+	return b.Run(ctx)
+}
+
+type serveConfig struct {
+	token, endpoint string
+	admins          map[int64]bool
+	turns           int
+	idle            time.Duration
+}
+
+// loadServeConfig reads and checks serve's variables, reporting every
+// problem at once.
+func loadServeConfig(getenv func(string) string) (serveConfig, error) {
+	sc := serveConfig{token: getenv("TELEGRAM_BOT_TOKEN"), endpoint: tgbotapi.APIEndpoint, admins: map[int64]bool{}, turns: 6, idle: time.Hour}
+	var problems []string
+	if sc.token == "" {
+		problems = append(problems, "TELEGRAM_BOT_TOKEN is not set")
+	}
+	if e := strings.TrimRight(getenv("TELEGRAM_API_ENDPOINT"), "/"); e != "" {
+		if !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+			problems = append(problems, "TELEGRAM_API_ENDPOINT: want an http:// or https:// URL")
+		} else if strings.Contains(e, "%s") {
+			sc.endpoint = e
+		} else {
+			sc.endpoint = e + "/bot%s/%s"
+		}
+	}
+	for _, f := range strings.Split(getenv("ADMIN_IDS"), ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("ADMIN_IDS: %q is not a numeric user id", f))
+			continue
+		}
+		sc.admins[id] = true
+	}
+	if v := getenv("HISTORY_TURNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("HISTORY_TURNS=%q: want a positive number", v))
+		}
+		sc.turns = n
+	}
+	if v := getenv("HISTORY_IDLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Sprintf("HISTORY_IDLE=%q: want a duration such as 1h", v))
+		}
+		sc.idle = d
+	}
+	if len(problems) > 0 {
+		return sc, usageError{strings.Join(problems, "; ")}
+	}
+	return sc, nil
+}

@@ -1,0 +1,367 @@
+// Package faketelegram is a test double of the Telegram Bot API: long
+// polling with offsets, sending and editing messages (with Telegram's HTML
+// and length checks), chat actions, callback answers and commands, and
+// scripted failures: 429 with retry_after, "can't parse entities", 5xx
+// and stalls.
+package faketelegram
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+)
+
+// Sent is a message the bot sent or edited.
+type Sent struct {
+	Method    string // sendMessage or editMessageText
+	ChatID    int64
+	MessageID int
+	Text      string
+	ParseMode string
+	ReplyTo   int
+	ThreadID  int
+	Markup    string // reply_markup JSON
+}
+
+// Fault is a scripted failure for the next call of one method.
+type Fault struct {
+	Code        int // 429, 400, 500…
+	RetryAfter  int
+	Description string
+	Delay       time.Duration // stall before answering
+}
+
+// Server is a running fake Bot API.
+type Server struct {
+	*httptest.Server
+	Token string
+	Bot   map[string]any // getMe result
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	updates  []map[string]any
+	nextID   int
+	nextMsg  int
+	sent     []Sent
+	actions  int
+	calls    map[string]int
+	faults   map[string][]Fault
+	commands string
+	callback []string
+}
+
+// New starts a fake for a bot with the given token and username.
+func New(token, username string) *Server {
+	s := &Server{
+		Token:   token,
+		Bot:     map[string]any{"id": 999, "is_bot": true, "first_name": "Talkbot", "username": username},
+		nextID:  1,
+		nextMsg: 1000,
+		calls:   map[string]int{},
+		faults:  map[string][]Fault{},
+	}
+	s.cond = sync.NewCond(&s.mu)
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Endpoint is the API endpoint to give tgbotapi.NewBotAPIWithClient.
+func (s *Server) Endpoint() string { return s.URL + "/bot%s/%s" }
+
+// Fail queues faults for a method.
+func (s *Server) Fail(method string, faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[method] = append(s.faults[method], faults...)
+}
+
+// Push queues an update; its update_id is assigned here and returned.
+func (s *Server) Push(update map[string]any) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID
+	s.nextID++
+	update["update_id"] = id
+	s.updates = append(s.updates, update)
+	s.cond.Broadcast()
+	return id
+}
+
+// Message builds a message object, for Push or for a reply_to_message.
+func (s *Server) Message(chatID, userID int64, chatType, text string) map[string]any {
+	s.mu.Lock()
+	s.nextMsg++
+	id := s.nextMsg
+	s.mu.Unlock()
+	m := map[string]any{
+		"message_id": id,
+		"date":       time.Now().Unix(),
+		"chat":       map[string]any{"id": chatID, "type": chatType},
+		"from":       map[string]any{"id": userID, "is_bot": false, "first_name": "User" + strconv.FormatInt(userID, 10)},
+		"text":       text,
+	}
+	if strings.HasPrefix(text, "/") { // Telegram marks commands with an entity
+		cmd, _, _ := strings.Cut(text, " ")
+		m["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": len(utf16.Encode([]rune(cmd)))}}
+	}
+	return m
+}
+
+// PushText queues a private-chat text message from user id == chat id.
+func (s *Server) PushText(chatID int64, text string) int {
+	return s.Push(map[string]any{"message": s.Message(chatID, chatID, "private", text)})
+}
+
+// Sent returns what the bot sent and edited so far, in order.
+func (s *Server) Sent() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Sent(nil), s.sent...)
+}
+
+// SentTo returns the messages sent (not edits) to one chat.
+func (s *Server) SentTo(chatID int64) []Sent {
+	var out []Sent
+	for _, m := range s.Sent() {
+		if m.ChatID == chatID && m.Method == "sendMessage" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Calls returns how often a method was called, faults included.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// Commands returns the JSON of the last setMyCommands call.
+func (s *Server) Commands() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commands
+}
+
+// Pending returns how many updates have not been acknowledged.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.updates)
+}
+
+// WaitFor polls until cond holds or the timeout passes, and reports which.
+func (s *Server) WaitFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cond()
+}
+
+type result struct {
+	OK          bool           `json:"ok"`
+	Result      any            `json:"result,omitempty"`
+	ErrorCode   int            `json:"error_code,omitempty"`
+	Description string         `json:"description,omitempty"`
+	Parameters  map[string]any `json:"parameters,omitempty"`
+}
+
+func reply(w http.ResponseWriter, code int, r result) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(r)
+}
+
+func fail(w http.ResponseWriter, code int, desc string) {
+	reply(w, code, result{ErrorCode: code, Description: desc})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
+	if len(parts) != 2 || parts[0] != "bot"+s.Token {
+		fail(w, http.StatusUnauthorized, "Unauthorized")
+		return
+	}
+	method := parts[1]
+	if err := r.ParseForm(); err != nil {
+		fail(w, http.StatusBadRequest, "Bad Request: can't parse request")
+		return
+	}
+	s.mu.Lock()
+	s.calls[method]++
+	var f *Fault
+	if q := s.faults[method]; len(q) > 0 {
+		f = &q[0]
+		s.faults[method] = q[1:]
+	}
+	s.mu.Unlock()
+	if f != nil {
+		if f.Delay > 0 {
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if f.Code != 0 {
+			desc := f.Description
+			if desc == "" {
+				desc = http.StatusText(f.Code)
+			}
+			res := result{ErrorCode: f.Code, Description: desc}
+			if f.RetryAfter > 0 {
+				res.Parameters = map[string]any{"retry_after": f.RetryAfter}
+				res.Description = fmt.Sprintf("Too Many Requests: retry after %d", f.RetryAfter)
+			}
+			reply(w, f.Code, res)
+			return
+		}
+	}
+	switch method {
+	case "getMe":
+		reply(w, 200, result{OK: true, Result: s.Bot})
+	case "getUpdates":
+		s.getUpdates(w, r)
+	case "sendMessage", "editMessageText":
+		s.message(w, r, method)
+	case "sendChatAction":
+		s.mu.Lock()
+		s.actions++
+		s.mu.Unlock()
+		reply(w, 200, result{OK: true, Result: true})
+	case "setMyCommands":
+		s.mu.Lock()
+		s.commands = r.Form.Get("commands")
+		s.mu.Unlock()
+		reply(w, 200, result{OK: true, Result: true})
+	case "answerCallbackQuery", "deleteWebhook", "setWebhook":
+		reply(w, 200, result{OK: true, Result: true})
+	default:
+		fail(w, http.StatusNotFound, "Not Found: method not found")
+	}
+}
+
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
+	offset, _ := strconv.Atoi(r.Form.Get("offset"))
+	timeout, _ := strconv.Atoi(r.Form.Get("timeout"))
+	deadline := time.Now().Add(time.Duration(timeout) * time.Second)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// An offset acknowledges every earlier update.
+	for len(s.updates) > 0 && s.updates[0]["update_id"].(int) < offset {
+		s.updates = s.updates[1:]
+	}
+	for len(s.updates) == 0 && time.Now().Before(deadline) && r.Context().Err() == nil {
+		wake := time.AfterFunc(50*time.Millisecond, s.cond.Broadcast)
+		s.cond.Wait()
+		wake.Stop()
+	}
+	out := append([]map[string]any{}, s.updates...)
+	reply(w, 200, result{OK: true, Result: out})
+}
+
+func (s *Server) message(w http.ResponseWriter, r *http.Request, method string) {
+	chatID, err := strconv.ParseInt(r.Form.Get("chat_id"), 10, 64)
+	if err != nil {
+		fail(w, 400, "Bad Request: chat not found")
+		return
+	}
+	text := r.Form.Get("text")
+	mode := r.Form.Get("parse_mode")
+	visible := text
+	if mode == "HTML" {
+		v, err := checkHTML(text)
+		if err != nil {
+			fail(w, 400, "Bad Request: can't parse entities: "+err.Error())
+			return
+		}
+		visible = v
+	}
+	if strings.TrimSpace(visible) == "" {
+		fail(w, 400, "Bad Request: message text is empty")
+		return
+	}
+	if len(utf16.Encode([]rune(visible))) > 4096 {
+		fail(w, 400, "Bad Request: message is too long")
+		return
+	}
+	m := Sent{Method: method, ChatID: chatID, Text: text, ParseMode: mode, Markup: r.Form.Get("reply_markup")}
+	m.ReplyTo, _ = strconv.Atoi(r.Form.Get("reply_to_message_id"))
+	m.ThreadID, _ = strconv.Atoi(r.Form.Get("message_thread_id"))
+	s.mu.Lock()
+	if method == "editMessageText" {
+		m.MessageID, _ = strconv.Atoi(r.Form.Get("message_id"))
+	} else {
+		s.nextMsg++
+		m.MessageID = s.nextMsg
+	}
+	s.sent = append(s.sent, m)
+	s.mu.Unlock()
+	reply(w, 200, result{OK: true, Result: map[string]any{
+		"message_id": m.MessageID,
+		"date":       time.Now().Unix(),
+		"chat":       map[string]any{"id": chatID, "type": "private"},
+		"text":       visible,
+	}})
+}
+
+var (
+	tagRe    = regexp.MustCompile(`^<(/?)([a-z-]+)(\s[^<>]*)?>`)
+	entityRe = regexp.MustCompile(`^&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);`)
+	allowed  = map[string]bool{"b": true, "strong": true, "i": true, "em": true, "u": true, "ins": true, "s": true, "strike": true, "del": true, "a": true, "code": true, "pre": true, "blockquote": true, "tg-spoiler": true, "span": true}
+)
+
+// CheckHTML validates text as Telegram HTML (supported tags, balanced,
+// escaped < > &) and returns the visible text.
+func CheckHTML(text string) (string, error) { return checkHTML(text) }
+
+func checkHTML(text string) (string, error) {
+	var stack []string
+	var vis strings.Builder
+	for i := 0; i < len(text); {
+		switch text[i] {
+		case '<':
+			m := tagRe.FindStringSubmatch(text[i:])
+			if m == nil || !allowed[m[2]] {
+				return "", fmt.Errorf("unsupported start tag at byte offset %d", i)
+			}
+			if m[1] == "/" {
+				if len(stack) == 0 || stack[len(stack)-1] != m[2] {
+					return "", fmt.Errorf("unexpected end tag at byte offset %d", i)
+				}
+				stack = stack[:len(stack)-1]
+			} else {
+				stack = append(stack, m[2])
+			}
+			i += len(m[0])
+		case '&':
+			m := entityRe.FindString(text[i:])
+			if m == "" {
+				return "", fmt.Errorf("unsupported entity at byte offset %d", i)
+			}
+			vis.WriteByte('x')
+			i += len(m)
+		case '>':
+			return "", fmt.Errorf("unescaped > at byte offset %d", i)
+		default:
+			vis.WriteByte(text[i])
+			i++
+		}
+	}
+	if len(stack) > 0 {
+		return "", fmt.Errorf("can't find end tag corresponding to start tag %q", stack[len(stack)-1])
+	}
+	return vis.String(), nil
+}
