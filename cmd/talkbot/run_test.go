@@ -242,3 +242,36 @@ func TestAskLLMMode(t *testing.T) {
 		t.Errorf("the API key leaked: %v %s", err, stderr)
 	}
 }
+
+func TestServeConfig(t *testing.T) {
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		endpoint string
+		wantErr  []string
+	}{
+		{"defaults", map[string]string{"TELEGRAM_BOT_TOKEN": "t"}, "https://api.telegram.org/bot%s/%s", nil},
+		{"base endpoint", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_API_ENDPOINT": "http://localhost:8081/"}, "http://localhost:8081/bot%s/%s", nil},
+		{"every problem at once", map[string]string{"ADMIN_IDS": "12, bob", "HISTORY_TURNS": "0", "TELEGRAM_API_ENDPOINT": "ftp://x"},
+			"", []string{"TELEGRAM_BOT_TOKEN is not set", `"bob" is not a numeric user id`, "HISTORY_TURNS", "TELEGRAM_API_ENDPOINT"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := loadServeConfig(env(tt.vars))
+			if tt.wantErr == nil {
+				if err != nil || sc.endpoint != tt.endpoint {
+					t.Fatalf("endpoint %q, err %v", sc.endpoint, err)
+				}
+				return
+			}
+			if err == nil || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("err = %v, want one line", err)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
