@@ -78,6 +78,8 @@ type Bot struct {
 	send    *sender
 	started time.Time
 
+	mention *regexp.Regexp // "@botname", to strip from group questions
+
 	answered, refused, failed atomic.Int64
 
 	mu      sync.Mutex
@@ -94,6 +96,7 @@ func New(api *tgbotapi.BotAPI, answers Answerer, lib Library, mem Memory, cfg Co
 	return &Bot{
 		api: api, self: api.Self, answers: answers, lib: lib, mem: mem, cfg: cfg, log: log,
 		send: newSender(api, log), started: time.Now(), sources: map[int]answer.Answer{},
+		mention: regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(api.Self.UserName) + `\b[,:]?`),
 	}
 }
 
@@ -265,10 +268,8 @@ func (b *Bot) addressed(m *tgbotapi.Message) (string, bool) {
 	if m.ReplyToMessage != nil && m.ReplyToMessage.From != nil && m.ReplyToMessage.From.ID == b.self.ID {
 		return text, true
 	}
-	mention := "@" + b.self.UserName
-	if b.self.UserName != "" && strings.Contains(strings.ToLower(text), strings.ToLower(mention)) {
-		re := regexp.MustCompile(`(?i)` + regexp.QuoteMeta(mention) + `\b[,:]?`)
-		return strings.TrimSpace(re.ReplaceAllString(text, "")), true
+	if b.self.UserName != "" && b.mention.MatchString(text) {
+		return strings.TrimSpace(b.mention.ReplaceAllString(text, "")), true
 	}
 	return "", false
 }

@@ -3,7 +3,6 @@ package bot_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -339,9 +338,4 @@ func TestShutdownAcknowledges(t *testing.T) {
 	if p := h.tg.Pending(); p != 0 {
 		t.Errorf("%d updates left unacknowledged", p)
 	}
-}
-
-func ExampleSplit() {
-	fmt.Println(len(bot.Split(nil, bot.MaxMessage)))
-	// Output: 0
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/llm"
 	"github.com/talkbot/talkbot/qa"
 	"github.com/talkbot/talkbot/retrieval"
@@ -201,13 +202,6 @@ func runSources(ctx context.Context, args []string, getenv func(string) string, 
 // newService loads the corpus, builds the index and picks the mode.
 func newService(ctx context.Context, cfg config, stderr io.Writer) (*answer.Service, error) {
 	log := newLogger(cfg.LogLevel, stderr)
-	c, err := corpus.Load(ctx, cfg.CorpusDir, corpus.Options{})
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range c.Warnings {
-		log.Info("corpus", "warning", w) // "talkbot sources" lists them too
-	}
 	var chat answer.Chat
 	var opts retrieval.Options
 	if cfg.llmMode() {
@@ -223,11 +217,14 @@ func newService(ctx context.Context, cfg config, stderr io.Writer) (*answer.Serv
 			opts.Embedder = client
 		}
 	}
-	ix, err := retrieval.Build(ctx, c, opts)
+	lib, rep, err := library.Open(ctx, cfg.CorpusDir, opts)
 	if err != nil {
 		return nil, err
 	}
-	return answer.NewService(retrieval.NewLive(ix), chat, log, answer.Options{}), nil
+	for _, w := range rep.Warnings {
+		log.Info("corpus", "warning", w) // "talkbot sources" lists them too
+	}
+	return answer.NewService(lib.Live(), chat, log, answer.Options{}), nil
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
