@@ -141,7 +141,6 @@ func (b *Bot) Run(ctx context.Context) error {
 		backoff = baseWait
 		for i, u := range updates {
 			offset = u.UpdateID + 1
-			u := u
 			thread := threads[i]
 			d.submit(chatOf(u), func() { b.handle(work, u, thread) })
 		}

@@ -234,7 +234,7 @@ func TestAskLLMMode(t *testing.T) {
 	}
 
 	srv.Fail(fakeopenai.Fault{Status: 401}, fakeopenai.Fault{Status: 401})
-	_, stderr, err = runCmd(t, vars, "", "ask", "How long was the call?")
+	out, stderr, err = runCmd(t, vars, "", "ask", "How long was the call?")
 	if err == nil {
 		t.Fatal("want an error when the server refuses")
 	}

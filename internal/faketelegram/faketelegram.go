@@ -282,7 +282,7 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request, method string) 
 	mode := r.Form.Get("parse_mode")
 	visible := text
 	if mode == "HTML" {
-		v, err := checkHTML(text)
+		v, err := CheckHTML(text)
 		if err != nil {
 			fail(w, 400, "Bad Request: can't parse entities: "+err.Error())
 			return
@@ -325,9 +325,7 @@ var (
 
 // CheckHTML validates text as Telegram HTML (supported tags, balanced,
 // escaped < > &) and returns the visible text.
-func CheckHTML(text string) (string, error) { return checkHTML(text) }
-
-func checkHTML(text string) (string, error) {
+func CheckHTML(text string) (string, error) {
 	var stack []string
 	var vis strings.Builder
 	for i := 0; i < len(text); {
