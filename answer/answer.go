@@ -38,6 +38,11 @@ type Turn struct {
 type Request struct {
 	Question string
 	History  []Turn
+	// Progress, when set and the LLM can stream, is called with the
+	// answer written so far (citations renumbered as in the final
+	// answer), so a front end can show it growing. The final Answer may
+	// still differ: a reply that turns out not to be grounded is replaced.
+	Progress func(partial string)
 }
 
 // Citation is a passage an answer cites, numbered as in the answer text.
@@ -72,6 +77,11 @@ type Answer struct {
 // Chat is the LLM the service writes answers with.
 type Chat interface {
 	Complete(ctx context.Context, system, user string) (string, error)
+}
+
+// Streamer is a Chat that can also deliver its reply piece by piece.
+type Streamer interface {
+	Stream(ctx context.Context, system, user string, delta func(string)) (string, error)
 }
 
 // Service answers questions from the index currently in use.

@@ -236,3 +236,63 @@ func TestPromptInjectionStaysData(t *testing.T) {
 		t.Errorf("the question's text is not kept as data:\n%s", user)
 	}
 }
+
+func TestLLMStreamsProgress(t *testing.T) {
+	tests := []struct {
+		name      string
+		reply     string
+		fault     *fakeopenai.Fault
+		wantFinal string
+		answered  bool
+		mode      string
+		noPartial bool // a refusal must never show as it is written
+	}{
+		{name: "grounded", reply: "They talked for two hours [2] by secure video [1] and agreed to keep talking [2].",
+			wantFinal: "They talked for two hours [1] by secure video [2] and agreed to keep talking [1].", answered: true, mode: answer.ModeLLM},
+		{name: "refusal", reply: "NOT_IN_ARTICLES: nothing about that here.", wantFinal: "nothing about that here.", mode: answer.ModeLLM, noPartial: true},
+		{name: "stream breaks off", reply: "They talked for two hours [2] by secure video [1] and agreed to keep talking [2].",
+			fault: &fakeopenai.Fault{Cut: true}, answered: true, mode: answer.ModeOffline},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, srv := llmService(t, script{answer: tt.reply}, answer.Options{FallbackOffline: true})
+			if tt.fault != nil {
+				srv.Fail(*tt.fault)
+			}
+			var partials []string
+			a, err := svc.Answer(context.Background(), answer.Request{
+				Question: "How long did the video talks last?",
+				Progress: func(p string) { partials = append(partials, p) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Mode != tt.mode || a.Answered != tt.answered {
+				t.Fatalf("mode %q answered %v, want %q %v (%q)", a.Mode, a.Answered, tt.mode, tt.answered, a.Text)
+			}
+			if tt.wantFinal != "" && a.Text != tt.wantFinal {
+				t.Errorf("final %q, want %q", a.Text, tt.wantFinal)
+			}
+			if tt.noPartial {
+				if len(partials) > 0 {
+					t.Errorf("a refusal was shown while written: %q", partials)
+				}
+				return
+			}
+			if len(partials) < 2 {
+				t.Fatalf("partials %q, want the answer to grow in steps", partials)
+			}
+			for i, p := range partials {
+				if strings.Contains(p, "[2]") && !strings.Contains(p, "[1]") {
+					t.Errorf("partial %d %q is not numbered as the final answer", i, p)
+				}
+				if strings.HasSuffix(p, "[") {
+					t.Errorf("partial %d %q ends in half a marker", i, p)
+				}
+				if a.Mode == answer.ModeLLM && !strings.HasPrefix(a.Text, p) {
+					t.Errorf("partial %d %q is not a prefix of the final answer", i, p)
+				}
+			}
+		})
+	}
+}

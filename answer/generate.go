@@ -47,7 +47,7 @@ func (s *Service) generate(ctx context.Context, ix *retrieval.Index, req Request
 	if err != nil {
 		return Answer{}, err
 	}
-	reply, err := s.complete(ctx, prompt.System, prompt.User)
+	reply, err := s.write(ctx, prompt, req.Progress, len(hits))
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer question: %w", err)
 	}
@@ -68,6 +68,42 @@ func (s *Service) generate(ctx context.Context, ix *retrieval.Index, req Request
 		a.Citations = append(a.Citations, citation(c, i+1, hits[k].Passage))
 	}
 	return a, nil
+}
+
+// write gets the answer from the LLM, streaming it to progress when both
+// the caller and the LLM can.
+func (s *Service) write(ctx context.Context, prompt prompts.Prompt, progress func(string), given int) (string, error) {
+	streamer, ok := s.chat.(Streamer)
+	if !ok || progress == nil {
+		return s.complete(ctx, prompt.System, prompt.User)
+	}
+	s.llmCalls.Add(1)
+	var sofar strings.Builder
+	reply, err := streamer.Stream(ctx, prompt.System, prompt.User, func(delta string) {
+		sofar.WriteString(delta)
+		if partial, ok := visiblePartial(sofar.String(), given); ok {
+			progress(partial)
+		}
+	})
+	if err != nil {
+		s.llmErrors.Add(1)
+	}
+	return reply, err
+}
+
+// visiblePartial turns the start of an LLM reply into what a reader may
+// see: nothing while it could still be a refusal, and citations mapped as
+// in the final answer, without a marker cut in half at the end.
+func visiblePartial(reply string, given int) (string, bool) {
+	reply = strings.TrimLeft(reply, " \n\t")
+	if len(reply) < len(notInArticles) && strings.HasPrefix(notInArticles, reply) || strings.HasPrefix(reply, notInArticles) {
+		return "", false
+	}
+	if i := strings.LastIndexByte(reply, '['); i >= 0 && !strings.Contains(reply[i:], "]") {
+		reply = reply[:i]
+	}
+	text, _ := ParseCitations(reply, given)
+	return text, text != ""
 }
 
 // condense rewrites a follow-up into a standalone question.

@@ -377,8 +377,10 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 	defer cancel()
 	history := b.mem.History(actx, r.chat)
 	start := time.Now()
-	a, err := b.answers.Answer(actx, answer.Request{Question: text, History: history})
+	live := b.startLive(ctx, r)
+	a, err := b.answers.Answer(actx, answer.Request{Question: text, History: history, Progress: live.update})
 	stopTyping()
+	shown := live.finish() // the message showing the answer so far, to edit into the final one
 	if err != nil {
 		b.failed.Add(1)
 		b.log.Error("answer failed", "chat", r.chat, "err", err, "took", time.Since(start))
@@ -386,7 +388,7 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 		if errors.Is(err, answer.ErrEmptyQuestion) {
 			msg = "Please type a question about the articles."
 		}
-		b.say(ctx, r, msg)
+		b.sendHTML(ctx, r, []string{msg}, nil, shown)
 		return
 	}
 	if a.Answered {
@@ -402,7 +404,7 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 			tgbotapi.NewInlineKeyboardButtonData("Sources", "src:"+strconv.Itoa(b.remember(a)))))
 		markup = &kb
 	}
-	b.sendBlocks(ctx, r, answerBlocks(a), markup)
+	b.sendHTML(ctx, r, Split(answerBlocks(a), MaxMessage), markup, shown)
 }
 
 // typing sends the "typing…" chat action; it is best effort.
@@ -439,43 +441,54 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		return
 	}
 	r := reply{chat: q.Message.Chat.ID, to: q.Message.MessageID}
-	b.sendBlocks(ctx, r, passageBlocks(a), nil)
+	b.sendHTML(ctx, r, Split(passageBlocks(a), MaxMessage), nil, 0)
 }
 
 // say sends a short reply written as Telegram HTML.
 func (b *Bot) say(ctx context.Context, r reply, htmlText string) {
-	b.sendHTML(ctx, r, []string{htmlText}, nil)
-}
-
-func (b *Bot) sendBlocks(ctx context.Context, r reply, blocks []block, markup *tgbotapi.InlineKeyboardMarkup) {
-	b.sendHTML(ctx, r, Split(blocks, MaxMessage), markup)
+	b.sendHTML(ctx, r, []string{htmlText}, nil, 0)
 }
 
 var tags = regexp.MustCompile(`<[^<>]*>`)
 
-// sendHTML sends messages in order, the first as a reply and the last
-// with the markup; each falls back to plain text if Telegram rejects it.
-func (b *Bot) sendHTML(ctx context.Context, r reply, msgs []string, markup *tgbotapi.InlineKeyboardMarkup) {
+// sendHTML sends messages in order, the first as a reply (or, when edit
+// is not 0, as an edit of that message) and the last with the markup;
+// each falls back to plain text if Telegram rejects its HTML.
+func (b *Bot) sendHTML(ctx context.Context, r reply, msgs []string, markup *tgbotapi.InlineKeyboardMarkup, edit int) {
 	for i, text := range msgs {
 		params := tgbotapi.Params{}
 		params.AddNonZero64("chat_id", r.chat)
-		params.AddNonZero("message_thread_id", r.thread)
-		if i == 0 && r.to != 0 {
-			params.AddNonZero("reply_to_message_id", r.to)
-			params.AddBool("allow_sending_without_reply", true)
-		}
 		if i == len(msgs)-1 && markup != nil {
 			if err := params.AddInterface("reply_markup", markup); err != nil {
 				b.log.Error("encode reply markup", "err", err)
 			}
 		}
+		params["text"] = text
+		params["parse_mode"] = tgbotapi.ModeHTML
 		plain := tgbotapi.Params{}
 		for k, v := range params {
 			plain[k] = v
 		}
-		params["text"] = text
-		params["parse_mode"] = tgbotapi.ModeHTML
+		delete(plain, "parse_mode")
 		plain["text"] = html.UnescapeString(tags.ReplaceAllString(text, ""))
+		if i == 0 && edit != 0 {
+			params.AddNonZero("message_id", edit)
+			plain.AddNonZero("message_id", edit)
+			if _, err := b.send.send(ctx, "editMessageText", r.chat, params, plain); err == nil {
+				continue
+			} else {
+				b.log.Warn("edit answer into place; sending it anew", "chat", r.chat, "err", err)
+			}
+			delete(params, "message_id")
+			delete(plain, "message_id")
+		}
+		for _, p := range []tgbotapi.Params{params, plain} {
+			p.AddNonZero("message_thread_id", r.thread)
+			if i == 0 && r.to != 0 {
+				p.AddNonZero("reply_to_message_id", r.to)
+				p.AddBool("allow_sending_without_reply", true)
+			}
+		}
 		if _, err := b.send.send(ctx, "sendMessage", r.chat, params, plain); err != nil {
 			b.log.Error("send reply", "chat", r.chat, "err", err)
 			return

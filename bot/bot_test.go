@@ -14,12 +14,15 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/bot"
 	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/internal/fakeopenai"
 	"github.com/talkbot/talkbot/internal/faketelegram"
 	"github.com/talkbot/talkbot/library"
+	"github.com/talkbot/talkbot/llm"
 	"github.com/talkbot/talkbot/retrieval"
 )
 
@@ -64,9 +67,23 @@ func (s slowAnswerer) Answer(ctx context.Context, req answer.Request) (answer.An
 	return s.next.Answer(ctx, req)
 }
 
+// setup varies the bot a test runs.
+type setup struct {
+	delay         time.Duration      // added to every answer
+	clientTimeout time.Duration      // of the Telegram HTTP client; default 10 s
+	llm           *fakeopenai.Server // answer in LLM mode with this server
+	embedded      bool               // serve the embedded seeds, with no corpus directory
+}
+
 // start runs a bot on a copy of the seed corpus against a fake Telegram.
 func start(t *testing.T, delay time.Duration, clientTimeout time.Duration) *harness {
 	t.Helper()
+	return startWith(t, setup{delay: delay, clientTimeout: clientTimeout})
+}
+
+func startWith(t *testing.T, s setup) *harness {
+	t.Helper()
+	delay, clientTimeout := s.delay, s.clientTimeout
 	h := &harness{tg: faketelegram.New(token, "talkbot_test"), logs: &syncBuffer{}, dir: t.TempDir()}
 	t.Cleanup(h.tg.Close)
 	fs.WalkDir(corpus.Seeds(), ".", func(p string, d fs.DirEntry, err error) error {
@@ -77,12 +94,20 @@ func start(t *testing.T, delay time.Duration, clientTimeout time.Duration) *harn
 		return nil
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	lib, _, err := library.Open(ctx, h.dir, retrieval.Options{})
+	dir := h.dir
+	if s.embedded {
+		dir = ""
+	}
+	lib, _, err := library.Open(ctx, dir, retrieval.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	var ans bot.Answerer = answer.NewService(lib.Live(), nil, log, answer.Options{})
+	var chat answer.Chat
+	if s.llm != nil {
+		chat = llm.New(llm.Config{BaseURL: s.llm.BaseURL(), Model: "test-model", Timeout: 5 * time.Second, MaxTries: 2})
+	}
+	var ans bot.Answerer = answer.NewService(lib.Live(), chat, log, answer.Options{FallbackOffline: true})
 	if delay > 0 {
 		ans = slowAnswerer{ans, delay}
 	}
@@ -337,5 +362,71 @@ func TestShutdownAcknowledges(t *testing.T) {
 	}
 	if p := h.tg.Pending(); p != 0 {
 		t.Errorf("%d updates left unacknowledged", p)
+	}
+}
+
+func TestStreamingEdits(t *testing.T) {
+	const reply = "The two presidents spoke by secure video link for about two hours [2], " +
+		"discussing Ukraine, sanctions and strategic stability [1], and they agreed that their " +
+		"teams would keep talking in the weeks that followed the call [2]."
+	ai := fakeopenai.New(func(openai.ChatCompletionRequest) string { return reply })
+	t.Cleanup(ai.Close)
+	ai.ChunkDelay = 150 * time.Millisecond // about 3 s in all
+	h := startWith(t, setup{llm: ai})
+	h.tg.PushText(11, "How long did the video talks last?")
+	if !h.tg.WaitFor(20*time.Second, func() bool {
+		shown := h.tg.Shown(11)
+		return len(shown) == 1 && strings.Contains(shown[0].Markup, "src:")
+	}) {
+		t.Fatalf("no final answer: %+v", h.tg.Sent())
+	}
+	var edits []faketelegram.Sent
+	for _, m := range h.tg.Sent() {
+		if m.ChatID == 11 && m.Method == "editMessageText" {
+			edits = append(edits, m)
+		}
+	}
+	sent := h.tg.SentTo(11)
+	if len(sent) != 1 || sent[0].ParseMode != "" || !strings.HasSuffix(sent[0].Text, " …") || sent[0].ReplyTo == 0 {
+		t.Fatalf("first message %+v, want one plain partial answer replying to the question", sent)
+	}
+	if len(edits) < 2 {
+		t.Fatalf("%d edits, want the answer to grow in several", len(edits))
+	}
+	for i := 1; i < len(edits); i++ {
+		if gap := edits[i].At.Sub(edits[i-1].At); gap < 900*time.Millisecond {
+			t.Errorf("edits %d and %d only %v apart: more than one a second", i-1, i, gap)
+		}
+	}
+	final := h.tg.Shown(11)[0]
+	want := "The two presidents spoke by secure video link for about two hours [1]"
+	if final.ParseMode != "HTML" || !strings.HasPrefix(final.Text, want) || !strings.Contains(final.Text, "<b>Sources</b>\n[1] <i>") {
+		t.Errorf("final edit %+v", final)
+	}
+	for _, e := range edits[:len(edits)-1] {
+		if strings.Contains(e.Text, "[3]") || strings.Contains(e.Text, "Sources") {
+			t.Errorf("partial %q numbers citations unlike the final answer or lists sources", e.Text)
+		}
+	}
+}
+
+func TestStreamFailureEditsIntoFallback(t *testing.T) {
+	ai := fakeopenai.New(func(openai.ChatCompletionRequest) string {
+		return "The presidents talked for two hours [1] and then " + strings.Repeat("kept talking ", 30) + "[1]."
+	})
+	t.Cleanup(ai.Close)
+	ai.ChunkDelay = 50 * time.Millisecond
+	ai.Fail(fakeopenai.Fault{Cut: true}, fakeopenai.Fault{Cut: true})
+	h := startWith(t, setup{llm: ai})
+	h.tg.PushText(12, "How long did the video talks last?")
+	if !h.tg.WaitFor(20*time.Second, func() bool {
+		shown := h.tg.Shown(12)
+		return len(shown) > 0 && shown[0].ParseMode == "HTML"
+	}) {
+		t.Fatalf("no final answer: %+v", h.tg.Sent())
+	}
+	shown := h.tg.Shown(12)
+	if len(shown) != 1 || strings.Contains(shown[0].Text, "kept talking") || !strings.Contains(shown[0].Text, "two hours") {
+		t.Errorf("after a broken stream the partial should become the offline answer: %+v", shown)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -92,6 +93,60 @@ func (c *Client) Complete(ctx context.Context, system, user string) (string, err
 	}
 	return resp.Choices[0].Message.Content, nil
 }
+
+// Stream sends one chat completion and delivers the reply as it is
+// written: delta gets each new piece, in order. It returns the whole
+// reply. A stream that ends before the model finished is an error, not a
+// short reply.
+func (c *Client) Stream(ctx context.Context, system, user string, delta func(string)) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	stream, err := c.api.CreateChatCompletionStream(ctx, openai.ChatCompletionRequest{
+		Model: c.model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: system},
+			{Role: openai.ChatMessageRoleUser, Content: user},
+		},
+		Stream: true,
+	})
+	if err != nil {
+		return "", c.wrap("chat completion stream", ctx, err)
+	}
+	defer stream.Close()
+	var reply strings.Builder
+	finished := false
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", c.wrap("chat completion stream", ctx, err)
+		}
+		for _, ch := range chunk.Choices {
+			if ch.Index != 0 {
+				continue
+			}
+			if ch.Delta.Content != "" {
+				reply.WriteString(ch.Delta.Content)
+				if delta != nil {
+					delta(ch.Delta.Content)
+				}
+			}
+			if ch.FinishReason != "" {
+				finished = true
+			}
+		}
+	}
+	if !finished {
+		return "", fmt.Errorf("chat completion stream with %s: %w", c.model, ErrIncomplete)
+	}
+	return reply.String(), nil
+}
+
+// ErrIncomplete is wrapped by errors of streams that broke off before
+// the model finished its reply.
+var ErrIncomplete = errors.New("the reply broke off before it was finished")
 
 // Embed returns one embedding per text, in order.
 func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error) {

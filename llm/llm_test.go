@@ -102,3 +102,39 @@ func TestEmbed(t *testing.T) {
 		t.Error("Embed without a model must fail")
 	}
 }
+
+func TestStream(t *testing.T) {
+	tests := []struct {
+		name    string
+		faults  []fakeopenai.Fault
+		want    string
+		wantErr error
+	}{
+		{name: "whole reply", want: "reply to: the question asked here"},
+		{name: "429 then stream", faults: []fakeopenai.Fault{{Status: 429, RetryAfter: "0"}}, want: "reply to: the question asked here"},
+		{name: "stops halfway", faults: []fakeopenai.Fault{{Cut: true}}, wantErr: llm.ErrIncomplete},
+		{name: "stall", faults: []fakeopenai.Fault{{Delay: 5 * time.Second}}, wantErr: llm.ErrTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakeopenai.New(echo)
+			defer srv.Close()
+			srv.Fail(tt.faults...)
+			c := llm.New(llm.Config{BaseURL: srv.BaseURL(), Model: "m", Timeout: 300 * time.Millisecond})
+			var pieces []string
+			got, err := c.Stream(context.Background(), "system", "the question asked here", func(d string) { pieces = append(pieces, d) })
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Stream = %q, %v; want %q", got, err, tt.want)
+			}
+			if len(pieces) < 2 || strings.Join(pieces, "") != got {
+				t.Errorf("deltas %q do not add up to the reply in several pieces", pieces)
+			}
+		})
+	}
+}

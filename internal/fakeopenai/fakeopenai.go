@@ -26,6 +26,10 @@ type Fault struct {
 	RetryAfter string        // Retry-After header value, if any
 	Body       string        // raw body; a JSON error object when empty and Status >= 400
 	Delay      time.Duration // wait before answering (or until the client gives up)
+	// Cut serves the reply normally but breaks it off halfway: a streamed
+	// reply stops after half its chunks without [DONE], a plain one after
+	// half its JSON.
+	Cut bool
 }
 
 // Server is a running fake. Its zero value is not usable; call New.
@@ -33,6 +37,10 @@ type Server struct {
 	*httptest.Server
 	// Key is the API key clients must send; empty accepts any.
 	Key string
+	// Latency delays every chat reply, as a real model takes time.
+	Latency time.Duration
+	// ChunkDelay is the pause between the chunks of a streamed reply.
+	ChunkDelay time.Duration
 
 	mu       sync.Mutex
 	reply    func(openai.ChatCompletionRequest) string
@@ -83,8 +91,10 @@ func (s *Server) EmbeddingCalls() int {
 	return s.embeds
 }
 
-// take counts a request and returns the fault to apply, if any.
-func (s *Server) take(w http.ResponseWriter, r *http.Request) bool {
+// take counts a request and answers it with the next fault, if any. It
+// reports whether the request was answered, and returns a Cut fault for
+// the caller to apply.
+func (s *Server) take(w http.ResponseWriter, r *http.Request) (bool, *Fault) {
 	// Reading the whole body lets the server notice a client hanging up.
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -99,17 +109,16 @@ func (s *Server) take(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Unlock()
 	if key != "" && r.Header.Get("Authorization") != "Bearer "+key {
 		writeError(w, http.StatusUnauthorized, "Incorrect API key provided.", "invalid_request_error")
-		return true
+		return true, nil
 	}
 	if f == nil {
-		return false
+		return false, nil
 	}
-	if f.Delay > 0 {
-		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-			return true
-		}
+	if f.Delay > 0 && !wait(r, f.Delay) {
+		return true, nil
+	}
+	if f.Cut {
+		return false, f
 	}
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
@@ -120,12 +129,22 @@ func (s *Server) take(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if f.Body == "" && status >= 400 {
 		writeError(w, status, http.StatusText(status), "server_error")
-		return true
+		return true, nil
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	fmt.Fprint(w, f.Body)
-	return true
+	return true, nil
+}
+
+// wait pauses for d, and reports false if the client hung up first.
+func wait(r *http.Request, d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 func writeError(w http.ResponseWriter, status int, msg, typ string) {
@@ -135,7 +154,8 @@ func writeError(w http.ResponseWriter, status int, msg, typ string) {
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
-	if s.take(w, r) {
+	done, cut := s.take(w, r)
+	if done {
 		return
 	}
 	var req openai.ChatCompletionRequest
@@ -149,14 +169,20 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.chats = append(s.chats, req)
-	reply := s.reply
+	reply, latency, chunkDelay := s.reply, s.Latency, s.ChunkDelay
 	s.mu.Unlock()
+	if latency > 0 && !wait(r, latency) {
+		return
+	}
 	content := ""
 	if reply != nil {
 		content = reply(req)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(openai.ChatCompletionResponse{
+	if req.Stream {
+		s.stream(w, r, req.Model, content, chunkDelay, cut != nil)
+		return
+	}
+	body, _ := json.Marshal(openai.ChatCompletionResponse{
 		ID:      "chatcmpl-fake",
 		Object:  "chat.completion",
 		Created: time.Now().Unix(),
@@ -168,10 +194,52 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}},
 		Usage: openai.Usage{PromptTokens: len(strings.Fields(req.Messages[0].Content)), CompletionTokens: len(strings.Fields(content))},
 	})
+	if cut != nil {
+		body = body[:len(body)/2]
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
+}
+
+// stream sends content as server-sent events, a few words per chunk, as
+// the real API does for "stream": true.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, model, content string, delay time.Duration, cut bool) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	flusher, _ := w.(http.Flusher)
+	var chunks []string
+	words := strings.SplitAfter(content, " ")
+	for i := 0; i < len(words); i += 3 {
+		chunks = append(chunks, strings.Join(words[i:min(i+3, len(words))], ""))
+	}
+	if cut {
+		chunks = chunks[:len(chunks)/2]
+	}
+	send := func(delta string, finish openai.FinishReason) {
+		b, _ := json.Marshal(openai.ChatCompletionStreamResponse{
+			ID: "chatcmpl-fake", Object: "chat.completion.chunk", Created: time.Now().Unix(), Model: model,
+			Choices: []openai.ChatCompletionStreamChoice{{Index: 0, Delta: openai.ChatCompletionStreamChoiceDelta{Content: delta}, FinishReason: finish}},
+		})
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	for i, c := range chunks {
+		if i > 0 && delay > 0 && !wait(r, delay) {
+			return
+		}
+		send(c, "")
+	}
+	if cut {
+		return // the connection closes without a finish or [DONE]
+	}
+	send("", openai.FinishReasonStop)
+	fmt.Fprint(w, "data: [DONE]\n\n")
 }
 
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
-	if s.take(w, r) {
+	if done, _ := s.take(w, r); done {
 		return
 	}
 	var req struct {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ type Sent struct {
 	ReplyTo   int
 	ThreadID  int
 	Markup    string // reply_markup JSON
+	At        time.Time
 }
 
 // Fault is a scripted failure for the next call of one method.
@@ -55,6 +57,9 @@ type Server struct {
 	faults   map[string][]Fault
 	commands string
 	callback []string
+	texts    map[int]string // message id -> text, for edits
+	files    map[string][]byte
+	webhook  url.Values // parameters of the last setWebhook
 }
 
 // New starts a fake for a bot with the given token and username.
@@ -66,10 +71,29 @@ func New(token, username string) *Server {
 		nextMsg: 1000,
 		calls:   map[string]int{},
 		faults:  map[string][]Fault{},
+		texts:   map[int]string{},
+		files:   map[string][]byte{},
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// AddFile stores a file the bot can fetch with getFile and download, and
+// returns a document object for a message.
+func (s *Server) AddFile(name string, data []byte) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := fmt.Sprintf("file%d", len(s.files)+1)
+	s.files[id] = data
+	return map[string]any{"file_id": id, "file_unique_id": "u" + id, "file_name": name, "mime_type": "text/plain", "file_size": len(data)}
+}
+
+// Webhook returns the parameters of the last setWebhook call.
+func (s *Server) Webhook() url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.webhook
 }
 
 // Endpoint is the API endpoint to give tgbotapi.NewBotAPIWithClient.
@@ -137,6 +161,26 @@ func (s *Server) SentTo(chatID int64) []Sent {
 	return out
 }
 
+// Shown returns the messages in one chat as they read now, after every
+// edit, in the order they were first sent.
+func (s *Server) Shown(chatID int64) []Sent {
+	var out []Sent
+	at := map[int]int{}
+	for _, m := range s.Sent() {
+		if m.ChatID != chatID {
+			continue
+		}
+		if i, ok := at[m.MessageID]; ok && m.Method == "editMessageText" {
+			m.ReplyTo, m.ThreadID = out[i].ReplyTo, out[i].ThreadID
+			out[i] = m
+			continue
+		}
+		at[m.MessageID] = len(out)
+		out = append(out, m)
+	}
+	return out
+}
+
 // Calls returns how often a method was called, faults included.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
@@ -189,6 +233,10 @@ func fail(w http.ResponseWriter, code int, desc string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if path, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+s.Token+"/"); ok {
+		s.download(w, path)
+		return
+	}
 	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
 	if len(parts) != 2 || parts[0] != "bot"+s.Token {
 		fail(w, http.StatusUnauthorized, "Unauthorized")
@@ -246,11 +294,58 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.commands = r.Form.Get("commands")
 		s.mu.Unlock()
 		reply(w, 200, result{OK: true, Result: true})
-	case "answerCallbackQuery", "deleteWebhook", "setWebhook":
+	case "setWebhook":
+		if u := r.Form.Get("url"); u != "" && !strings.HasPrefix(u, "https://") {
+			fail(w, 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+			return
+		}
+		if st := r.Form.Get("secret_token"); !secretRe.MatchString(st) && st != "" {
+			fail(w, 400, "Bad Request: bad webhook: secret token contains unallowed characters")
+			return
+		}
+		s.mu.Lock()
+		s.webhook = r.Form
+		s.mu.Unlock()
+		reply(w, 200, result{OK: true, Result: true})
+	case "getFile":
+		s.getFile(w, r)
+	case "answerCallbackQuery", "deleteWebhook":
 		reply(w, 200, result{OK: true, Result: true})
 	default:
 		fail(w, http.StatusNotFound, "Not Found: method not found")
 	}
+}
+
+var secretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// maxDownload is the Bot API's limit on files bots may download.
+const maxDownload = 20 << 20
+
+func (s *Server) getFile(w http.ResponseWriter, r *http.Request) {
+	id := r.Form.Get("file_id")
+	s.mu.Lock()
+	data, ok := s.files[id]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		fail(w, 400, "Bad Request: invalid file_id")
+	case len(data) > maxDownload:
+		fail(w, 400, "Bad Request: file is too big")
+	default:
+		reply(w, 200, result{OK: true, Result: map[string]any{"file_id": id, "file_unique_id": "u" + id, "file_size": len(data), "file_path": "documents/" + id + ".txt"}})
+	}
+}
+
+func (s *Server) download(w http.ResponseWriter, path string) {
+	id := strings.TrimSuffix(strings.TrimPrefix(path, "documents/"), ".txt")
+	s.mu.Lock()
+	data, ok := s.files[id]
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, nil)
+		return
+	}
+	w.Write(data)
 }
 
 func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
@@ -297,16 +392,28 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request, method string) 
 		fail(w, 400, "Bad Request: message is too long")
 		return
 	}
-	m := Sent{Method: method, ChatID: chatID, Text: text, ParseMode: mode, Markup: r.Form.Get("reply_markup")}
+	m := Sent{Method: method, ChatID: chatID, Text: text, ParseMode: mode, Markup: r.Form.Get("reply_markup"), At: time.Now()}
 	m.ReplyTo, _ = strconv.Atoi(r.Form.Get("reply_to_message_id"))
 	m.ThreadID, _ = strconv.Atoi(r.Form.Get("message_thread_id"))
 	s.mu.Lock()
 	if method == "editMessageText" {
 		m.MessageID, _ = strconv.Atoi(r.Form.Get("message_id"))
+		old, ok := s.texts[m.MessageID]
+		if !ok {
+			s.mu.Unlock()
+			fail(w, 400, "Bad Request: message to edit not found")
+			return
+		}
+		if old == text+"\x00"+m.Markup {
+			s.mu.Unlock()
+			fail(w, 400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+			return
+		}
 	} else {
 		s.nextMsg++
 		m.MessageID = s.nextMsg
 	}
+	s.texts[m.MessageID] = text + "\x00" + m.Markup
 	s.sent = append(s.sent, m)
 	s.mu.Unlock()
 	reply(w, 200, result{OK: true, Result: map[string]any{
