@@ -22,6 +22,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/talkbot/talkbot/answer"
+	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/retrieval"
 )
@@ -35,6 +36,8 @@ type Answerer interface {
 type Library interface {
 	Live() *retrieval.Live
 	Reload(ctx context.Context) (library.Report, error)
+	// Add saves an article file into the corpus and reloads.
+	Add(ctx context.Context, name string, data []byte) (library.Report, error)
 }
 
 // Config tunes the bot. Zero fields take the defaults.
@@ -46,6 +49,13 @@ type Config struct {
 	ShutdownWait  time.Duration  // how long answers in flight may finish; default 20 s
 	PollTimeout   time.Duration  // long-poll wait; default 30 s, below the HTTP client's timeout
 	LLMStats      func() (calls, errors int64)
+	// FileEndpoint is where files are downloaded from, with %s for the
+	// token and the file path; default Telegram's. A bot pointed at another
+	// Bot API server must download from that server too.
+	FileEndpoint string
+	// MaxUpload is the largest article file an admin may send, in bytes;
+	// default corpus.DefaultMaxFileSize.
+	MaxUpload int
 }
 
 func (c *Config) defaults() {
@@ -63,6 +73,12 @@ func (c *Config) defaults() {
 	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 30 * time.Second
+	}
+	if c.FileEndpoint == "" {
+		c.FileEndpoint = tgbotapi.FileEndpoint
+	}
+	if c.MaxUpload <= 0 {
+		c.MaxUpload = corpus.DefaultMaxFileSize
 	}
 }
 
@@ -109,26 +125,25 @@ var commands = []tgbotapi.BotCommand{
 }
 
 // Run long-polls for updates until ctx is done, then stops taking
-// updates, lets answers in flight finish (up to ShutdownWait) and
-// acknowledges what it took, so a restart neither loses nor repeats it.
+// updates and lets answers in flight finish (up to ShutdownWait). An
+// update is acknowledged only once handled, so a restart, even after a
+// crash, neither loses nor repeats it.
 func (b *Bot) Run(ctx context.Context) error {
-	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commands...)); err != nil {
-		b.log.Warn("register commands", "err", err)
-	}
+	b.register()
 	if _, err := b.api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
 		b.log.Warn("delete webhook before polling", "err", err)
 	}
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	d := newDispatcher(b.cfg.Workers)
+	in := newIntake()
 
 	// The poller's requests end with ctx, so shutdown does not wait out a long poll.
 	poller := *b.api
 	poller.Client = contextClient{client: b.api.Client, ctx: ctx}
-	offset := 0
 	backoff := baseWait
 	for ctx.Err() == nil {
-		updates, threads, err := getUpdates(&poller, offset, b.cfg.PollTimeout)
+		updates, threads, err := getUpdates(&poller, in.offset(time.Now()), b.cfg.PollTimeout)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -139,26 +154,62 @@ func (b *Bot) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = baseWait
+		fresh := 0
 		for i, u := range updates {
-			offset = u.UpdateID + 1
-			thread := threads[i]
-			d.submit(chatOf(u), func() { b.handle(work, u, thread) })
+			if b.accept(work, d, in, u, threads[i]) {
+				fresh++
+			}
+		}
+		if fresh == 0 && len(updates) > 0 {
+			// Only updates still being answered came back: wait for one
+			// to finish (or a moment) rather than ask again at once.
+			select {
+			case <-in.changed:
+			case <-time.After(500 * time.Millisecond):
+			case <-ctx.Done():
+			}
 		}
 	}
 
+	b.drain(d, stopWork)
+	if off := in.offset(time.Now()); off > 0 {
+		// Acknowledge everything handled; newer updates stay for the next start.
+		if _, _, err := getUpdates(b.api, off, 0); err != nil {
+			b.log.Warn("acknowledge updates", "offset", off, "err", err)
+		}
+	}
+	return nil
+}
+
+// register lists the bot's commands in Telegram's menu.
+func (b *Bot) register() {
+	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commands...)); err != nil {
+		b.log.Warn("register commands", "err", err)
+	}
+}
+
+// accept queues a new update for its chat's worker, and reports whether
+// it was new.
+func (b *Bot) accept(ctx context.Context, d *dispatcher, in *intake, u tgbotapi.Update, thread int) bool {
+	if !in.take(u.UpdateID) {
+		return false
+	}
+	d.submit(chatOf(u), func() {
+		defer in.done(u.UpdateID)
+		b.handle(ctx, u, thread)
+	})
+	return true
+}
+
+// drain lets the answers in flight finish, up to ShutdownWait, then
+// cancels the rest.
+func (b *Bot) drain(d *dispatcher, stopWork context.CancelFunc) {
 	b.log.Info("stopping: finishing answers in flight", "wait", b.cfg.ShutdownWait)
 	if !d.wait(b.cfg.ShutdownWait) {
 		b.log.Warn("answers still running at shutdown; cancelling them")
 		stopWork()
 		d.wait(5 * time.Second)
 	}
-	if offset > 0 {
-		// Acknowledge everything taken; newer updates stay for the next start.
-		if _, _, err := getUpdates(b.api, offset, 0); err != nil {
-			b.log.Warn("acknowledge updates", "offset", offset, "err", err)
-		}
-	}
-	return nil
 }
 
 // getUpdates fetches updates, with the forum topic of each message, which
@@ -172,8 +223,14 @@ func getUpdates(api *tgbotapi.BotAPI, offset int, wait time.Duration) ([]tgbotap
 	if err != nil {
 		return nil, nil, err
 	}
+	return decodeUpdates(resp.Result)
+}
+
+// decodeUpdates decodes a JSON array of updates, with the forum topic of
+// each message, which the library's types do not carry.
+func decodeUpdates(data []byte) ([]tgbotapi.Update, []int, error) {
 	var updates []tgbotapi.Update
-	if err := json.Unmarshal(resp.Result, &updates); err != nil {
+	if err := json.Unmarshal(data, &updates); err != nil {
 		return nil, nil, fmt.Errorf("decode updates: %w", err)
 	}
 	var extra []struct {
@@ -181,7 +238,7 @@ func getUpdates(api *tgbotapi.BotAPI, offset int, wait time.Duration) ([]tgbotap
 			ThreadID int `json:"message_thread_id"`
 		} `json:"message"`
 	}
-	json.Unmarshal(resp.Result, &extra)
+	json.Unmarshal(data, &extra)
 	threads := make([]int, len(updates))
 	for i := range extra {
 		if i < len(threads) && extra[i].Message != nil {
@@ -244,6 +301,10 @@ func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
 		return
 	}
 	switch {
+	case m.Document != nil && r.private && isArticleFile(m.Document.FileName):
+		if b.admin(ctx, r, m.From.ID, "upload") {
+			b.upload(ctx, r, m.Document)
+		}
 	case m.Text == "" && (m.Sticker != nil || m.Photo != nil || m.Voice != nil || m.Video != nil || m.Audio != nil || m.Document != nil || m.VideoNote != nil || m.Animation != nil || m.Location != nil || m.Contact != nil || m.Poll != nil):
 		b.say(ctx, r, "I can only read text. Please type your question about the articles.")
 	case text == "":

@@ -3,8 +3,10 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -47,6 +49,7 @@ func (s *syncBuffer) String() string {
 }
 
 type harness struct {
+	hook string // the webhook's local URL, in webhook mode
 	tg   *faketelegram.Server
 	logs *syncBuffer
 	dir  string
@@ -73,7 +76,10 @@ type setup struct {
 	clientTimeout time.Duration      // of the Telegram HTTP client; default 10 s
 	llm           *fakeopenai.Server // answer in LLM mode with this server
 	embedded      bool               // serve the embedded seeds, with no corpus directory
+	webhook       bool               // take updates by webhook, at harness.hook
 }
+
+const hookSecret = "hook_SECRET-value"
 
 // start runs a bot on a copy of the seed corpus against a fake Telegram.
 func start(t *testing.T, delay time.Duration, clientTimeout time.Duration) *harness {
@@ -122,9 +128,22 @@ func startWith(t *testing.T, s setup) *harness {
 		Admins:       map[int64]bool{42: true},
 		PollTimeout:  time.Second,
 		ShutdownWait: 5 * time.Second,
+		FileEndpoint: h.tg.URL + "/file/bot%s/%s",
+		MaxUpload:    64 << 10,
 	}, log)
 	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
+	if s.webhook {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.hook = "http://" + ln.Addr().String() + "/tg/hook"
+		go func() {
+			done <- b.ServeWebhook(ctx, bot.Webhook{URL: "https://bot.example.test/tg/hook", Secret: hookSecret}, ln)
+		}()
+	} else {
+		go func() { done <- b.Run(ctx) }()
+	}
 	var once sync.Once
 	h.stop = func() {
 		once.Do(func() {
@@ -428,5 +447,143 @@ func TestStreamFailureEditsIntoFallback(t *testing.T) {
 	shown := h.tg.Shown(12)
 	if len(shown) != 1 || strings.Contains(shown[0].Text, "kept talking") || !strings.Contains(shown[0].Text, "two hours") {
 		t.Errorf("after a broken stream the partial should become the offline answer: %+v", shown)
+	}
+}
+
+func TestAdminUpload(t *testing.T) {
+	h := start(t, 0, 0)
+	embedded := startWith(t, setup{embedded: true})
+	upload := func(h *harness, user int64, name, data string) {
+		m := h.tg.Message(user, user, "private", "")
+		delete(m, "text")
+		m["document"] = h.tg.AddFile(name, []byte(data))
+		h.tg.Push(map[string]any{"message": m})
+	}
+	tests := []struct {
+		name      string
+		h         *harness
+		user      int64
+		file      string
+		data      string
+		want      string
+		saved     string // file expected in the corpus directory
+		ask, gets string // a question the new corpus answers
+	}{
+		{name: "admin adds an article", h: h, user: 42, file: "lunar base.md", data: "# Lunar base opens\n\nThe lunar base opened on Monday with twelve residents.\n",
+			want: "Added <code>lunar_base.md</code>. Reloaded: 6 documents", saved: "lunar_base.md", ask: "How many residents does the lunar base have?", gets: "twelve residents"},
+		{name: "non-admin", h: h, user: 7, file: "x.md", data: "# T\n\nSome text here.\n", want: "only the bot's admins"},
+		{name: "binary", h: h, user: 42, file: "bin.txt", data: "\x00\x01\x02\x03 not text", want: "I did not add that file"},
+		{name: "path-like name", h: h, user: 42, file: "../../etc/passwd.txt", data: "root:x:0:0\n", want: "want a plain file name"},
+		{name: "too large", h: h, user: 42, file: "big.txt", data: strings.Repeat("Long text. ", 7000), want: "too large"},
+		{name: "embedded corpus", h: embedded, user: 42, file: "a.md", data: "# T\n\nSome text here.\n", want: "serving my built-in articles"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(tt.h.tg.SentTo(tt.user))
+			upload(tt.h, tt.user, tt.file, tt.data)
+			got := tt.h.await(t, tt.user, before+1)[before].Text
+			if !strings.Contains(got, tt.want) {
+				t.Fatalf("reply %q, want %q", got, tt.want)
+			}
+			if tt.saved != "" {
+				if data, err := os.ReadFile(filepath.Join(h.dir, tt.saved)); err != nil || string(data) != tt.data {
+					t.Errorf("saved file: %q, %v", data, err)
+				}
+			}
+			if tt.ask != "" {
+				tt.h.tg.PushText(tt.user+1000, tt.ask)
+				if got := tt.h.await(t, tt.user+1000, 1)[0].Text; !strings.Contains(got, tt.gets) {
+					t.Errorf("answer after upload %q", got)
+				}
+			}
+		})
+	}
+	entries, _ := os.ReadDir(h.dir)
+	if len(entries) != 6 {
+		t.Errorf("corpus directory holds %d files, want the 5 seeds and the one good upload", len(entries))
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(h.dir), "etc")); err == nil {
+		t.Error("a path-like name wrote outside the corpus directory")
+	}
+}
+
+func TestUnfinishedUpdatesStayUnacknowledged(t *testing.T) {
+	h := start(t, 1500*time.Millisecond, 0)
+	h.tg.PushText(13, "Where did Putin and Biden last meet?")
+	h.tg.WaitFor(5*time.Second, func() bool { return h.tg.Calls("sendChatAction") > 0 })
+	h.tg.PushText(14, "/help") // answered at once, while 13's answer runs
+	h.await(t, 14, 1)
+	time.Sleep(300 * time.Millisecond)
+	if p := h.tg.Pending(); p != 2 {
+		t.Errorf("%d updates pending while one is being answered, want 2: a crash now must not lose it", p)
+	}
+	h.await(t, 13, 1)
+	if !h.tg.WaitFor(5*time.Second, func() bool { return h.tg.Pending() == 0 }) {
+		t.Errorf("%d updates still pending after every answer went out", h.tg.Pending())
+	}
+	if n, m := len(h.tg.SentTo(13)), len(h.tg.SentTo(14)); n != 1 || m != 1 {
+		t.Errorf("redelivered updates answered again: %d and %d replies", n, m)
+	}
+	if polls := h.tg.Calls("getUpdates"); polls > 20 {
+		t.Errorf("%d polls in about 2 s: the poller spins on redelivered updates", polls)
+	}
+}
+
+func TestWebhook(t *testing.T) {
+	h := startWith(t, setup{webhook: true})
+	if !h.tg.WaitFor(5*time.Second, func() bool { return h.tg.Webhook() != nil }) {
+		t.Fatal("setWebhook was not called")
+	}
+	if wh := h.tg.Webhook(); wh.Get("url") != "https://bot.example.test/tg/hook" || wh.Get("secret_token") != hookSecret {
+		t.Errorf("setWebhook with %v", wh)
+	}
+	post := func(body, secret string) int {
+		var resp *http.Response
+		var err error
+		for range 50 { // the server may still be starting
+			req, _ := http.NewRequest(http.MethodPost, h.hook, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if secret != "" {
+				req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+			}
+			if resp, err = http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatal(err)
+		return 0
+	}
+	update := func(id int, chat int64, text string) string {
+		b, _ := json.Marshal(map[string]any{"update_id": id, "message": h.tg.Message(chat, chat, "private", text)})
+		return string(b)
+	}
+	tests := []struct {
+		name   string
+		body   string
+		secret string
+		status int
+	}{
+		{"no secret", update(1, 21, "Where did Putin and Biden last meet?"), "", 401},
+		{"wrong secret", update(2, 21, "Where did Putin and Biden last meet?"), "guess", 401},
+		{"not JSON", "{not json", hookSecret, 400},
+		{"good", update(3, 22, "Where did Putin and Biden last meet?"), hookSecret, 200},
+		{"retried delivery", update(3, 22, "Where did Putin and Biden last meet?"), hookSecret, 200},
+	}
+	for _, tt := range tests {
+		if got := post(tt.body, tt.secret); got != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, got, tt.status)
+		}
+	}
+	if got := h.await(t, 22, 1)[0].Text; !strings.Contains(got, "Geneva") {
+		t.Errorf("answer %q", got)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n, m := len(h.tg.SentTo(21)), len(h.tg.SentTo(22)); n != 0 || m != 1 {
+		t.Errorf("%d replies to forged updates, %d to one update delivered twice; want 0 and 1", n, m)
+	}
+	if strings.Contains(h.logs.String(), hookSecret) {
+		t.Error("the webhook secret appears in the logs")
 	}
 }

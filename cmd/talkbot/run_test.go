@@ -254,6 +254,11 @@ func TestServeConfig(t *testing.T) {
 		{"base endpoint", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_API_ENDPOINT": "http://localhost:8081/"}, "http://localhost:8081/bot%s/%s", nil},
 		{"every problem at once", map[string]string{"ADMIN_IDS": "12, bob", "HISTORY_TURNS": "0", "TELEGRAM_API_ENDPOINT": "ftp://x"},
 			"", []string{"TELEGRAM_BOT_TOKEN is not set", `"bob" is not a numeric user id`, "HISTORY_TURNS", "TELEGRAM_API_ENDPOINT"}},
+		{"webhook", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/hook", "TELEGRAM_WEBHOOK_SECRET": "abc_DEF-123"}, "https://api.telegram.org/bot%s/%s", nil},
+		{"webhook problems", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "http://bot.example.com/hook", "TELEGRAM_WEBHOOK_SECRET": "has space", "LISTEN_ADDR": "8080"},
+			"", []string{"TELEGRAM_WEBHOOK_URL: want an https:// URL", "TELEGRAM_WEBHOOK_SECRET", "LISTEN_ADDR"}},
+		{"webhook without secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/hook"},
+			"", []string{"TELEGRAM_WEBHOOK_SECRET"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +30,9 @@ var serveVars = [][2]string{
 	{"ADMIN_IDS", "comma-separated Telegram user ids allowed /reload and /stats"},
 	{"HISTORY_TURNS", "turns remembered per chat for follow-ups (default 6)"},
 	{"HISTORY_IDLE", "idle time after which a conversation is forgotten (default 1h)"},
+	{"TELEGRAM_WEBHOOK_URL", "public HTTPS URL for webhook mode (default: long polling)"},
+	{"TELEGRAM_WEBHOOK_SECRET", "secret Telegram sends with each update (required in webhook mode)"},
+	{"LISTEN_ADDR", "address the webhook server listens on (default :8080)"},
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -67,24 +74,37 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log.Info("serving", "bot", api.Self.UserName, "mode", svc.Mode(), "admins", len(sc.admins))
 	b := bot.New(api, svc, lib, bot.NewLocalMemory(sc.turns, sc.idle), bot.Config{
-		Admins:      sc.admins,
-		PollTimeout: poll,
-		LLMStats:    svc.LLMStats,
+		Admins:       sc.admins,
+		PollTimeout:  poll,
+		LLMStats:     svc.LLMStats,
+		FileEndpoint: sc.fileEndpoint,
 	}, log)
-	return b.Run(ctx)
+	if sc.webhook.URL == "" {
+		return b.Run(ctx)
+	}
+	ln, err := net.Listen("tcp", sc.listen)
+	if err != nil {
+		return fmt.Errorf("webhook: listen on %s: %w", sc.listen, err)
+	}
+	return b.ServeWebhook(ctx, sc.webhook, ln)
 }
 
 type serveConfig struct {
 	token, endpoint string
+	fileEndpoint    string
 	admins          map[int64]bool
 	turns           int
 	idle            time.Duration
+	webhook         bot.Webhook // URL empty: long polling
+	listen          string
 }
+
+var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
 // loadServeConfig reads and checks serve's variables, reporting every
 // problem at once.
 func loadServeConfig(getenv func(string) string) (serveConfig, error) {
-	sc := serveConfig{token: getenv("TELEGRAM_BOT_TOKEN"), endpoint: tgbotapi.APIEndpoint, admins: map[int64]bool{}, turns: 6, idle: time.Hour}
+	sc := serveConfig{token: getenv("TELEGRAM_BOT_TOKEN"), endpoint: tgbotapi.APIEndpoint, fileEndpoint: tgbotapi.FileEndpoint, admins: map[int64]bool{}, turns: 6, idle: time.Hour}
 	var problems []string
 	if sc.token == "" {
 		problems = append(problems, "TELEGRAM_BOT_TOKEN is not set")
@@ -92,10 +112,10 @@ func loadServeConfig(getenv func(string) string) (serveConfig, error) {
 	if e := strings.TrimRight(getenv("TELEGRAM_API_ENDPOINT"), "/"); e != "" {
 		if !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 			problems = append(problems, "TELEGRAM_API_ENDPOINT: want an http:// or https:// URL")
-		} else if strings.Contains(e, "%s") {
-			sc.endpoint = e
 		} else {
-			sc.endpoint = e + "/bot%s/%s"
+			base := strings.TrimSuffix(e, "/bot%s/%s")
+			sc.endpoint = base + "/bot%s/%s"
+			sc.fileEndpoint = base + "/file/bot%s/%s"
 		}
 	}
 	for _, f := range strings.Split(getenv("ADMIN_IDS"), ",") {
@@ -122,6 +142,21 @@ func loadServeConfig(getenv func(string) string) (serveConfig, error) {
 			problems = append(problems, fmt.Sprintf("HISTORY_IDLE=%q: want a duration such as 1h", v))
 		}
 		sc.idle = d
+	}
+	sc.webhook = bot.Webhook{URL: getenv("TELEGRAM_WEBHOOK_URL"), Secret: getenv("TELEGRAM_WEBHOOK_SECRET")}
+	sc.listen = cmp.Or(getenv("LISTEN_ADDR"), ":8080")
+	if sc.webhook.URL != "" {
+		u, err := url.Parse(sc.webhook.URL)
+		localAPI := getenv("TELEGRAM_API_ENDPOINT") != "" // a self-hosted Bot API server also posts to http://
+		if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && localAPI) {
+			problems = append(problems, "TELEGRAM_WEBHOOK_URL: want an https:// URL")
+		}
+		if !webhookSecret.MatchString(sc.webhook.Secret) {
+			problems = append(problems, "TELEGRAM_WEBHOOK_SECRET: set it to 1-256 letters, digits, '_' or '-' in webhook mode")
+		}
+		if _, _, err := net.SplitHostPort(sc.listen); err != nil {
+			problems = append(problems, fmt.Sprintf("LISTEN_ADDR=%q: want host:port, such as :8080", sc.listen))
+		}
 	}
 	if len(problems) > 0 {
 		return sc, usageError{strings.Join(problems, "; ")}
