@@ -13,6 +13,9 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/prompts"
@@ -91,7 +94,9 @@ type Service struct {
 	log   *slog.Logger
 	opts  Options
 
-	llmCalls, llmErrors atomic.Int64
+	flight singleflight.Group
+
+	llmCalls, llmErrors, cacheHits, questions atomic.Int64
 }
 
 // Options tunes a Service. The zero value is ready to use.
@@ -103,6 +108,14 @@ type Options struct {
 	// FallbackOffline answers offline when the LLM fails, instead of
 	// returning the error: for the bot, where a user must get a reply.
 	FallbackOffline bool
+	// Cache, when set, keeps answers for CacheTTL (default
+	// DefaultCacheTTL). Offline follow-ups, which depend on the whole
+	// conversation, and fallback answers are not cached.
+	Cache    Cache
+	CacheTTL time.Duration
+	// Model names the LLM in cache keys, so answers of one model are
+	// never served as another's.
+	Model string
 }
 
 // NewService returns a service answering from index. A nil chat means
@@ -113,6 +126,9 @@ func NewService(index *retrieval.Live, chat Chat, log *slog.Logger, opts Options
 	}
 	if opts.HistoryTurns <= 0 {
 		opts.HistoryTurns = 6
+	}
+	if opts.CacheTTL <= 0 {
+		opts.CacheTTL = DefaultCacheTTL
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -128,9 +144,17 @@ func (s *Service) Mode() string {
 	return ModeLLM
 }
 
-// LLMStats returns how many LLM calls the service made and how many failed.
-func (s *Service) LLMStats() (calls, errors int64) {
-	return s.llmCalls.Load(), s.llmErrors.Load()
+// Stats counts what the service did since it started.
+type Stats struct {
+	Questions int64 // questions answered, from the cache or not
+	CacheHits int64
+	LLMCalls  int64
+	LLMErrors int64
+}
+
+// Stats returns the service's counters.
+func (s *Service) Stats() Stats {
+	return Stats{Questions: s.questions.Load(), CacheHits: s.cacheHits.Load(), LLMCalls: s.llmCalls.Load(), LLMErrors: s.llmErrors.Load()}
 }
 
 // complete calls the LLM, counting calls and failures.
@@ -155,19 +179,36 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 	if len(req.History) > s.opts.HistoryTurns {
 		req.History = req.History[len(req.History)-s.opts.HistoryTurns:]
 	}
+	s.questions.Add(1)
 	ix := s.index.Index() // one index for the whole answer, even across a reload
 	if s.chat == nil {
-		return s.offline(ctx, ix, req), nil
-	}
-	a, err := s.generate(ctx, ix, req)
-	if err != nil {
-		if !s.opts.FallbackOffline || ctx.Err() != nil {
-			return Answer{}, err
+		offline := func() (Answer, error) { return s.offline(ctx, ix, req), nil }
+		if len(req.History) > 0 {
+			return offline()
 		}
-		s.log.WarnContext(ctx, "llm failed; answering offline", "err", err)
-		return s.offline(ctx, ix, req), nil
+		return s.cached(ctx, ix, req, req.Question, offline)
+	}
+	standalone := req.Question
+	if len(req.History) > 0 {
+		var err error
+		if standalone, err = s.condense(ctx, req); err != nil {
+			return s.fallback(ctx, ix, req, err)
+		}
+	}
+	a, err := s.cached(ctx, ix, req, standalone, func() (Answer, error) { return s.generate(ctx, ix, req, standalone) })
+	if err != nil {
+		return s.fallback(ctx, ix, req, err)
 	}
 	return a, nil
+}
+
+// fallback answers offline after the LLM failed, if the service may.
+func (s *Service) fallback(ctx context.Context, ix *retrieval.Index, req Request, err error) (Answer, error) {
+	if !s.opts.FallbackOffline || ctx.Err() != nil {
+		return Answer{}, err
+	}
+	s.log.WarnContext(ctx, "llm failed; answering offline", "err", err)
+	return s.offline(ctx, ix, req), nil
 }
 
 // search runs a query, logging rather than failing when only the dense

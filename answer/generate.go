@@ -17,17 +17,9 @@ const notInArticles = "NOT_IN_ARTICLES"
 // but nothing in the articles shows it, so it is not shown as an answer.
 const NotGrounded = "I could not find a sourced answer to this in the articles."
 
-// generate answers with the LLM: condense a follow-up, retrieve, prompt,
-// and map the reply's citations back to passages.
-func (s *Service) generate(ctx context.Context, ix *retrieval.Index, req Request) (Answer, error) {
-	standalone := req.Question
-	if len(req.History) > 0 {
-		var err error
-		standalone, err = s.condense(ctx, req)
-		if err != nil {
-			return Answer{}, err
-		}
-	}
+// generate answers with the LLM: retrieve for the standalone question,
+// prompt, and map the reply's citations back to passages.
+func (s *Service) generate(ctx context.Context, ix *retrieval.Index, req Request, standalone string) (Answer, error) {
 	hits := s.search(ctx, ix, retrieval.NewQuery(standalone), s.opts.TopK)
 	a := newAnswer(ix, req, standalone, ModeLLM, hits)
 	if len(hits) == 0 {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,8 @@ type Config struct {
 	AnswerTimeout time.Duration  // limit of one answer; default 2 minutes
 	ShutdownWait  time.Duration  // how long answers in flight may finish; default 20 s
 	PollTimeout   time.Duration  // long-poll wait; default 30 s, below the HTTP client's timeout
-	LLMStats      func() (calls, errors int64)
+	// Stats reports the answer service's counters for /stats.
+	Stats func() answer.Stats
 	// FileEndpoint is where files are downloaded from, with %s for the
 	// token and the file path; default Telegram's. A bot pointed at another
 	// Bot API server must download from that server too.
@@ -56,6 +58,30 @@ type Config struct {
 	// MaxUpload is the largest article file an admin may send, in bytes;
 	// default corpus.DefaultMaxFileSize.
 	MaxUpload int
+	// Limiter limits each user's questions; default a LocalLimiter of
+	// DefaultQuestionsPerMinute.
+	Limiter RateLimiter
+	// Updates, when set, records handled updates across processes.
+	Updates UpdateLog
+	// Peers, when set, are told of reloads and list the versions served.
+	Peers Peers
+}
+
+// UpdateLog records the updates handled by every process serving the
+// bot, so none is answered twice.
+type UpdateLog interface {
+	// Claim marks update id taken and reports whether it was new.
+	Claim(ctx context.Context, id int) bool
+	// Claimed reports whether update id was taken already.
+	Claimed(ctx context.Context, id int) bool
+}
+
+// Peers are the processes serving the same bot.
+type Peers interface {
+	// Announce says this process now serves version; the others reload.
+	Announce(ctx context.Context, version string)
+	// Versions returns the corpus version each process serves.
+	Versions(ctx context.Context) map[string]string
 }
 
 func (c *Config) defaults() {
@@ -80,6 +106,9 @@ func (c *Config) defaults() {
 	if c.MaxUpload <= 0 {
 		c.MaxUpload = corpus.DefaultMaxFileSize
 	}
+	if c.Limiter == nil {
+		c.Limiter = NewLocalLimiter(DefaultQuestionsPerMinute)
+	}
 }
 
 // Bot is a running Telegram bot.
@@ -101,6 +130,7 @@ type Bot struct {
 	mu      sync.Mutex
 	sources map[int]answer.Answer // answers by id, for the Sources button
 	nextSrc int
+	warned  map[int64]time.Time // users told to slow down, until when
 }
 
 // New returns a bot. api must have been made with tgbotapi.NewBotAPIWithClient.
@@ -111,7 +141,7 @@ func New(api *tgbotapi.BotAPI, answers Answerer, lib Library, mem Memory, cfg Co
 	}
 	return &Bot{
 		api: api, self: api.Self, answers: answers, lib: lib, mem: mem, cfg: cfg, log: log,
-		send: newSender(api, log), started: time.Now(), sources: map[int]answer.Answer{},
+		send: newSender(api, log), started: time.Now(), sources: map[int]answer.Answer{}, warned: map[int64]time.Time{},
 		mention: regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(api.Self.UserName) + `\b[,:]?`),
 	}
 }
@@ -156,7 +186,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		backoff = baseWait
 		fresh := 0
 		for i, u := range updates {
-			if b.accept(work, d, in, u, threads[i]) {
+			if b.accept(work, d, in, u, threads[i], false) {
 				fresh++
 			}
 		}
@@ -189,14 +219,27 @@ func (b *Bot) register() {
 }
 
 // accept queues a new update for its chat's worker, and reports whether
-// it was new.
-func (b *Bot) accept(ctx context.Context, d *dispatcher, in *intake, u tgbotapi.Update, thread int) bool {
+// it was new. With an update log, a polled update is checked against it
+// and recorded once handled (so a crash before the answer leaves it to be
+// answered after the restart); a webhook update is claimed at once, since
+// another process may be handed the same update.
+func (b *Bot) accept(ctx context.Context, d *dispatcher, in *intake, u tgbotapi.Update, thread int, webhook bool) bool {
 	if !in.take(u.UpdateID) {
 		return false
+	}
+	if log := b.cfg.Updates; log != nil {
+		if webhook && !log.Claim(ctx, u.UpdateID) || !webhook && log.Claimed(ctx, u.UpdateID) {
+			in.done(u.UpdateID)
+			b.log.Info("update handled by another process or before a restart; skipped", "update", u.UpdateID)
+			return false
+		}
 	}
 	d.submit(chatOf(u), func() {
 		defer in.done(u.UpdateID)
 		b.handle(ctx, u, thread)
+		if log := b.cfg.Updates; log != nil && !webhook {
+			log.Claim(ctx, u.UpdateID)
+		}
 	})
 	return true
 }
@@ -278,6 +321,7 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, thread int) {
 
 // reply is where an answer to a message goes.
 type reply struct {
+	user    int64 // who asked
 	chat    int64
 	to      int // message replied to
 	thread  int // forum topic
@@ -288,7 +332,7 @@ func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
 	if m.Chat == nil || m.From == nil || m.From.IsBot {
 		return
 	}
-	r := reply{chat: m.Chat.ID, to: m.MessageID, thread: thread, private: m.Chat.IsPrivate()}
+	r := reply{user: m.From.ID, chat: m.Chat.ID, to: m.MessageID, thread: thread, private: m.Chat.IsPrivate()}
 	text := strings.TrimSpace(m.Text)
 	if !r.private {
 		var ok bool
@@ -312,7 +356,9 @@ func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
 	case utf8.RuneCountInString(text) > b.cfg.MaxQuestion:
 		b.say(ctx, r, fmt.Sprintf("That message is too long for me: please ask in at most %d characters.", b.cfg.MaxQuestion))
 	default:
-		b.question(ctx, r, text)
+		if b.allowed(ctx, r) {
+			b.question(ctx, r, text)
+		}
 	}
 }
 
@@ -401,6 +447,9 @@ func (b *Bot) reload(ctx context.Context, r reply) {
 		return
 	}
 	b.log.Info("corpus reloaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "took", rep.Took)
+	if b.cfg.Peers != nil {
+		b.cfg.Peers.Announce(ctx, rep.Version)
+	}
 	msg := fmt.Sprintf("Reloaded: %d documents, %d passages, version <code>%s</code>, in %s.",
 		rep.Docs, rep.Passages, rep.Version, rep.Took.Round(time.Millisecond))
 	if len(rep.Warnings) > 0 {
@@ -411,13 +460,64 @@ func (b *Bot) reload(ctx context.Context, r reply) {
 
 func (b *Bot) stats() string {
 	c := b.lib.Live().Index().Corpus()
-	var calls, errs int64
-	if b.cfg.LLMStats != nil {
-		calls, errs = b.cfg.LLMStats()
+	var st answer.Stats
+	if b.cfg.Stats != nil {
+		st = b.cfg.Stats()
 	}
-	return fmt.Sprintf("Uptime %s\nQuestions: %d answered, %d not in the articles, %d failed\nCache: not configured\nLLM calls: %d, errors: %d\nCorpus <code>%s</code>: %d documents, %d passages",
+	cache := "no questions yet"
+	if st.Questions > 0 {
+		cache = fmt.Sprintf("%d hits of %d questions (%.0f%%)", st.CacheHits, st.Questions, 100*float64(st.CacheHits)/float64(st.Questions))
+	}
+	return fmt.Sprintf("Uptime %s\nQuestions: %d answered, %d not in the articles, %d failed\nCache: %s\nLLM calls: %d, errors: %d\nCorpus <code>%s</code>: %d documents, %d passages",
 		time.Since(b.started).Round(time.Second), b.answered.Load(), b.refused.Load(), b.failed.Load(),
-		calls, errs, c.Version, len(c.Docs), len(c.Passages))
+		cache, st.LLMCalls, st.LLMErrors, c.Version, len(c.Docs), len(c.Passages)) + b.peerVersions()
+}
+
+// peerVersions lists the corpus version every process serves.
+func (b *Bot) peerVersions() string {
+	if b.cfg.Peers == nil {
+		return ""
+	}
+	vs := b.cfg.Peers.Versions(context.Background())
+	names := make([]string, 0, len(vs))
+	for n := range vs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var s strings.Builder
+	fmt.Fprintf(&s, "\nProcesses (%d):", len(names))
+	for _, n := range names {
+		fmt.Fprintf(&s, "\n• %s: <code>%s</code>", html.EscapeString(n), html.EscapeString(vs[n]))
+	}
+	return s.String()
+}
+
+// allowed applies the per-user rate limit. A user over it is told once
+// when to try again; further messages until then get no reply, so a flood
+// of messages does not become a flood of replies.
+func (b *Bot) allowed(ctx context.Context, r reply) bool {
+	ok, wait := b.cfg.Limiter.Allow(ctx, r.user)
+	if ok {
+		return true
+	}
+	now := time.Now()
+	b.mu.Lock()
+	quiet := now.Before(b.warned[r.user])
+	if !quiet {
+		b.warned[r.user] = now.Add(wait)
+		for u, until := range b.warned {
+			if now.After(until) {
+				delete(b.warned, u)
+			}
+		}
+	}
+	b.mu.Unlock()
+	b.log.Info("rate limited", "user", r.user, "retry_after", wait.Round(time.Second))
+	if !quiet {
+		secs := int(wait.Round(time.Second) / time.Second)
+		b.say(ctx, r, fmt.Sprintf("You're asking faster than I can keep up with. Please slow down and try again in %d s.", max(secs, 1)))
+	}
+	return false
 }
 
 // question answers a question, showing "typing…" until the reply is out.

@@ -43,7 +43,7 @@ func (b *Bot) upload(ctx context.Context, r reply, doc *tgbotapi.Document) {
 	}
 	rep, err := b.lib.Add(ctx, name, data)
 	if err != nil {
-		b.log.Error("add article file; the old corpus keeps serving", "file", name, "user", r.chat, "err", err)
+		b.log.Error("add article file; the old corpus keeps serving", "file", name, "user", r.user, "err", err)
 		msg := "I did not add that file; the articles stay as they were.\n<pre>" + html.EscapeString(err.Error()) + "</pre>"
 		if errors.Is(err, library.ErrEmbedded) {
 			msg = "I can't add articles: I am serving my built-in articles. Set CORPUS_DIR to a directory of articles and restart me to add your own."
@@ -51,7 +51,10 @@ func (b *Bot) upload(ctx context.Context, r reply, doc *tgbotapi.Document) {
 		b.say(ctx, r, msg)
 		return
 	}
-	b.log.Info("article added", "file", name, "user", r.chat, "version", rep.Version, "docs", rep.Docs)
+	b.log.Info("article added", "file", name, "user", r.user, "version", rep.Version, "docs", rep.Docs)
+	if b.cfg.Peers != nil {
+		b.cfg.Peers.Announce(ctx, rep.Version)
+	}
 	msg := fmt.Sprintf("Added <code>%s</code>. Reloaded: %d documents, %d passages, version <code>%s</code>, in %s.",
 		html.EscapeString(name), rep.Docs, rep.Passages, rep.Version, rep.Took.Round(time.Millisecond))
 	if len(rep.Warnings) > 0 {

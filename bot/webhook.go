@@ -58,7 +58,7 @@ func (b *Bot) ServeWebhook(ctx context.Context, wh Webhook, ln net.Listener) err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+path, b.webhookHandler(wh.Secret, func(u tgbotapi.Update, thread int) {
-		if !b.accept(work, d, in, u, thread) {
+		if !b.accept(work, d, in, u, thread, true) {
 			b.log.Debug("update delivered again; ignored", "update", u.UpdateID)
 		}
 	}))

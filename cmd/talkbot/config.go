@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/llm"
+	"github.com/talkbot/talkbot/redisstore"
 )
 
 // config is the effective configuration: environment variables, then flags.
@@ -22,6 +27,10 @@ type config struct {
 	LLMTimeout      time.Duration
 	LogLevel        string
 	JSON            bool
+	RedisURL        string
+	RedisPrefix     string
+	RedisTimeout    time.Duration
+	CacheTTL        time.Duration
 }
 
 // envVars documents every environment variable talkbot reads.
@@ -33,6 +42,10 @@ var envVars = [][2]string{
 	{"EMBEDDINGS_MODEL", "embeddings model; setting it adds dense retrieval (needs LLM mode)"},
 	{"LLM_TIMEOUT", "time limit of one LLM call, retries included (default 60s)"},
 	{"LOG_LEVEL", "debug, info, warn or error (default warn; info for serve)"},
+	{"REDIS_URL", "Redis for the answer cache (and, for serve, memory, limits, reloads); e.g. redis://localhost:6379/0"},
+	{"REDIS_PREFIX", "prefix of every Redis key (default talkbot:)"},
+	{"REDIS_TIMEOUT", "time limit of one Redis call (default 200ms)"},
+	{"CACHE_TTL", "how long an answer is cached (default 24h)"},
 }
 
 // usageError is a mistake in how talkbot was called.
@@ -54,8 +67,30 @@ func loadConfig(name, synopsis string, args []string, getenv func(string) string
 		EmbeddingsModel: getenv("EMBEDDINGS_MODEL"),
 		LogLevel:        getenv("LOG_LEVEL"),
 		LLMTimeout:      llm.DefaultTimeout,
+		RedisURL:        getenv("REDIS_URL"),
+		RedisPrefix:     cmp.Or(getenv("REDIS_PREFIX"), redisstore.DefaultPrefix),
+		RedisTimeout:    redisstore.DefaultTimeout,
+		CacheTTL:        answer.DefaultCacheTTL,
 	}
 	var errs []error
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"REDIS_TIMEOUT", &cfg.RedisTimeout}, {"CACHE_TTL", &cfg.CacheTTL}} {
+		if v := getenv(d.name); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 500ms or 24h", d.name, v))
+			} else {
+				*d.to = t
+			}
+		}
+	}
+	if cfg.RedisURL != "" {
+		if _, err := redis.ParseURL(cfg.RedisURL); err != nil {
+			errs = append(errs, errors.New("REDIS_URL: want a URL such as redis://localhost:6379/0"))
+		}
+	}
 	if v := getenv("LLM_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/llm"
 	"github.com/talkbot/talkbot/qa"
+	"github.com/talkbot/talkbot/redisstore"
 	"github.com/talkbot/talkbot/retrieval"
 )
 
@@ -65,10 +66,11 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdo
 	if question == "" {
 		return usageError{"ask: no question given (usage: talkbot ask [--json] QUESTION)"}
 	}
-	svc, err := newService(ctx, cfg, stderr)
+	svc, closeSvc, err := newService(ctx, cfg, stderr, true)
 	if err != nil {
 		return err
 	}
+	defer closeSvc()
 	a, err := svc.Answer(ctx, answer.Request{Question: question})
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
@@ -84,10 +86,11 @@ func runChat(ctx context.Context, args []string, getenv func(string) string, std
 	if len(rest) > 0 {
 		return usageError{fmt.Sprintf("chat: unexpected argument %q: questions are read from standard input", rest[0])}
 	}
-	svc, err := newService(ctx, cfg, stderr)
+	svc, closeSvc, err := newService(ctx, cfg, stderr, true)
 	if err != nil {
 		return err
 	}
+	defer closeSvc()
 	var history []answer.Turn
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
@@ -145,10 +148,11 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("eval: read %s: %w", qaFile, err)
 	}
-	svc, err := newService(ctx, cfg, stderr)
+	svc, closeSvc, err := newService(ctx, cfg, stderr, false) // measure answers, not the cache
 	if err != nil {
 		return err
 	}
+	defer closeSvc()
 	report := qa.Run(ctx, svc, cases)
 	if cfg.JSON {
 		return json.NewEncoder(stdout).Encode(report)
@@ -199,32 +203,61 @@ func runSources(ctx context.Context, args []string, getenv func(string) string, 
 	return w.Flush()
 }
 
-// newService loads the corpus, builds the index and picks the mode.
-func newService(ctx context.Context, cfg config, stderr io.Writer) (*answer.Service, error) {
+// newService loads the corpus, builds the index and picks the mode. With
+// cached and REDIS_URL set, answers go through the Redis cache; the
+// returned func closes the connection.
+func newService(ctx context.Context, cfg config, stderr io.Writer, cached bool) (*answer.Service, func(), error) {
 	log := newLogger(cfg.LogLevel, stderr)
 	var chat answer.Chat
-	var opts retrieval.Options
+	var ropts retrieval.Options
+	opts := answer.Options{CacheTTL: cfg.CacheTTL}
 	if cfg.llmMode() {
-		client := llm.New(llm.Config{
-			APIKey:          cfg.OpenAIKey,
-			BaseURL:         cfg.OpenAIBaseURL,
-			Model:           cfg.Model,
-			EmbeddingsModel: cfg.EmbeddingsModel,
-			Timeout:         cfg.LLMTimeout,
-		})
+		client := newLLM(cfg)
 		chat = client
+		opts.Model = client.Model()
 		if cfg.EmbeddingsModel != "" {
-			opts.Embedder = client
+			ropts.Embedder = client
 		}
 	}
-	lib, rep, err := library.Open(ctx, cfg.CorpusDir, opts)
+	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, w := range rep.Warnings {
 		log.Info("corpus", "warning", w) // "talkbot sources" lists them too
 	}
-	return answer.NewService(lib.Live(), chat, log, answer.Options{}), nil
+	closeStore := func() {}
+	if cached && cfg.RedisURL != "" {
+		store, err := openStore(cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Cache = store.Cache()
+		closeStore = func() { store.Close() }
+	}
+	return answer.NewService(lib.Live(), chat, log, opts), closeStore, nil
+}
+
+func newLLM(cfg config) *llm.Client {
+	return llm.New(llm.Config{
+		APIKey:          cfg.OpenAIKey,
+		BaseURL:         cfg.OpenAIBaseURL,
+		Model:           cfg.Model,
+		EmbeddingsModel: cfg.EmbeddingsModel,
+		Timeout:         cfg.LLMTimeout,
+	})
+}
+
+// openStore connects to REDIS_URL, which loadConfig has checked. A Redis
+// that does not answer yet is logged, not fatal: the store picks it up
+// when it comes.
+func openStore(cfg config, log *slog.Logger) (*redisstore.Store, error) {
+	store, err := redisstore.Open(cfg.RedisURL, redisstore.Options{Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	store.Ping(context.Background())
+	return store, nil
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {

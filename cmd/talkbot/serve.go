@@ -19,7 +19,7 @@ import (
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/bot"
 	"github.com/talkbot/talkbot/library"
-	"github.com/talkbot/talkbot/llm"
+	"github.com/talkbot/talkbot/redisstore"
 	"github.com/talkbot/talkbot/retrieval"
 )
 
@@ -33,6 +33,7 @@ var serveVars = [][2]string{
 	{"TELEGRAM_WEBHOOK_URL", "public HTTPS URL for webhook mode (default: long polling)"},
 	{"TELEGRAM_WEBHOOK_SECRET", "secret Telegram sends with each update (required in webhook mode)"},
 	{"LISTEN_ADDR", "address the webhook server listens on (default :8080)"},
+	{"RATE_LIMIT", "questions a minute each user may ask (default 20)"},
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -51,10 +52,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	var chat answer.Chat
 	var ropts retrieval.Options
-	svcOpts := answer.Options{FallbackOffline: true, HistoryTurns: sc.turns}
+	svcOpts := answer.Options{FallbackOffline: true, HistoryTurns: sc.turns, CacheTTL: cfg.CacheTTL}
 	if cfg.llmMode() {
-		client := llm.New(llm.Config{APIKey: cfg.OpenAIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.Model, EmbeddingsModel: cfg.EmbeddingsModel, Timeout: cfg.LLMTimeout})
+		client := newLLM(cfg)
 		chat = client
+		svcOpts.Model = client.Model()
 		if cfg.EmbeddingsModel != "" {
 			ropts.Embedder = client
 		}
@@ -64,7 +66,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", rep.Warnings, "took", rep.Took)
-	svc := answer.NewService(lib.Live(), chat, log, svcOpts)
 
 	const poll = 30 * time.Second
 	client := bot.RedactingClient{Client: &http.Client{Timeout: poll + 15*time.Second}, Token: sc.token}
@@ -72,13 +73,47 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("connect to Telegram: %s", strings.ReplaceAll(err.Error(), sc.token, "<token>"))
 	}
-	log.Info("serving", "bot", api.Self.UserName, "mode", svc.Mode(), "admins", len(sc.admins))
-	b := bot.New(api, svc, lib, bot.NewLocalMemory(sc.turns, sc.idle), bot.Config{
+
+	mem := bot.NewLocalMemory(sc.turns, sc.idle)
+	var memory bot.Memory = mem
+	bcfg := bot.Config{
 		Admins:       sc.admins,
 		PollTimeout:  poll,
-		LLMStats:     svc.LLMStats,
 		FileEndpoint: sc.fileEndpoint,
-	}, log)
+		Limiter:      bot.NewLocalLimiter(sc.perMinute),
+	}
+	if cfg.RedisURL != "" {
+		store, err := openStore(cfg, log)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		svcOpts.Cache = store.Cache()
+		memory = store.Memory(sc.turns, sc.idle, mem)
+		bcfg.Limiter = store.Limiter(sc.perMinute, bcfg.Limiter)
+		bcfg.Updates = store.Updates(api.Self.ID)
+		peers := store.Peers(redisstore.NewInstance())
+		peers.Announce(ctx, rep.Version)
+		bcfg.Peers = peers
+		go peers.Watch(ctx, func(ctx context.Context, version string) {
+			if lib.Live().Index().Corpus().Version == version {
+				return
+			}
+			rep, err := lib.Reload(ctx)
+			if err != nil {
+				log.Error("reload announced by another process failed; the old corpus keeps serving", "version", version, "err", err)
+				return
+			}
+			log.Info("corpus reloaded, as another process did", "version", rep.Version, "announced", version, "docs", rep.Docs)
+			peers.Announce(ctx, rep.Version)
+		})
+	} else {
+		svcOpts.Cache = answer.NewLocalCache(10000, cfg.CacheTTL)
+	}
+	svc := answer.NewService(lib.Live(), chat, log, svcOpts)
+	bcfg.Stats = svc.Stats
+	log.Info("serving", "bot", api.Self.UserName, "mode", svc.Mode(), "admins", len(sc.admins), "redis", cfg.RedisURL != "")
+	b := bot.New(api, svc, lib, memory, bcfg, log)
 	if sc.webhook.URL == "" {
 		return b.Run(ctx)
 	}
@@ -97,6 +132,7 @@ type serveConfig struct {
 	idle            time.Duration
 	webhook         bot.Webhook // URL empty: long polling
 	listen          string
+	perMinute       int
 }
 
 var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -142,6 +178,14 @@ func loadServeConfig(getenv func(string) string) (serveConfig, error) {
 			problems = append(problems, fmt.Sprintf("HISTORY_IDLE=%q: want a duration such as 1h", v))
 		}
 		sc.idle = d
+	}
+	sc.perMinute = bot.DefaultQuestionsPerMinute
+	if v := getenv("RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("RATE_LIMIT=%q: want a positive number of questions a minute", v))
+		}
+		sc.perMinute = n
 	}
 	sc.webhook = bot.Webhook{URL: getenv("TELEGRAM_WEBHOOK_URL"), Secret: getenv("TELEGRAM_WEBHOOK_SECRET")}
 	sc.listen = cmp.Or(getenv("LISTEN_ADDR"), ":8080")

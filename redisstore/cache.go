@@ -1,0 +1,97 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/talkbot/talkbot/answer"
+)
+
+// Cache is an answer.Cache in Redis, shared by every process using it.
+type Cache struct{ s *Store }
+
+// Cache returns the answer cache.
+func (s *Store) Cache() *Cache { return &Cache{s: s} }
+
+// entry is a cached answer as stored; V tells our values from others'.
+type entry struct {
+	V          int           `json:"v"`
+	Answer     answer.Answer `json:"answer"`
+	Standalone string        `json:"standalone"`
+	Retrieved  []string      `json:"retrieved"`
+}
+
+const entryVersion = 1
+
+// Get returns the answer cached under key. Anything unreadable is a miss.
+func (c *Cache) Get(ctx context.Context, key string) (answer.Answer, bool) {
+	ctx, cancel := c.s.call(ctx)
+	defer cancel()
+	data, err := c.s.rdb.Get(ctx, c.s.key("answer", key)).Bytes()
+	c.s.result("cache get", err)
+	if err != nil {
+		return answer.Answer{}, false
+	}
+	var e entry
+	if err := json.Unmarshal(data, &e); err != nil || e.V != entryVersion || e.Answer.Text == "" {
+		c.s.log.Debug("unreadable cache entry; treated as a miss", "key", key)
+		return answer.Answer{}, false
+	}
+	a := e.Answer
+	a.Standalone, a.Retrieved = e.Standalone, e.Retrieved
+	if a.Citations == nil {
+		a.Citations = []answer.Citation{}
+	}
+	return a, true
+}
+
+// Set caches a under key for ttl.
+func (c *Cache) Set(ctx context.Context, key string, a answer.Answer, ttl time.Duration) {
+	data, err := json.Marshal(entry{V: entryVersion, Answer: a, Standalone: a.Standalone, Retrieved: a.Retrieved})
+	if err != nil {
+		return
+	}
+	ctx, cancel := c.s.call(ctx)
+	defer cancel()
+	c.s.result("cache set", c.s.rdb.Set(ctx, c.s.key("answer", key), data, ttl).Err())
+}
+
+// unlockScript deletes a lock only if it is still ours.
+var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+// Lock claims key with SET NX PX. When Redis fails, the lock is granted:
+// answering twice beats not answering.
+func (c *Cache) Lock(ctx context.Context, key string, ttl time.Duration) (func(), bool) {
+	token := randomToken()
+	k := c.s.key("lock", key)
+	cctx, cancel := c.s.call(ctx)
+	defer cancel()
+	ok, err := c.s.rdb.SetNX(cctx, k, token, ttl).Result()
+	c.s.result("cache lock", err)
+	if err != nil {
+		return func() {}, true
+	}
+	if !ok {
+		return nil, false
+	}
+	return func() {
+		ctx, cancel := c.s.call(context.WithoutCancel(ctx))
+		defer cancel()
+		err := unlockScript.Run(ctx, c.s.rdb, []string{k}, token).Err()
+		if !errors.Is(err, redis.Nil) {
+			c.s.result("cache unlock", err)
+		}
+	}, true
+}
+
+func randomToken() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,175 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// updateTTL is how long a handled update id is remembered: longer than
+// Telegram keeps undelivered updates (24 hours).
+const updateTTL = 25 * time.Hour
+
+// Updates records the Telegram updates handled by any process, so a
+// webhook retry or a restart never answers one twice.
+type Updates struct {
+	s   *Store
+	bot string
+}
+
+// Updates returns the record of handled updates of one bot.
+func (s *Store) Updates(botID int64) *Updates {
+	return &Updates{s: s, bot: strconv.FormatInt(botID, 10)}
+}
+
+func (u *Updates) key(id int) string { return u.s.key("update", u.bot, strconv.Itoa(id)) }
+
+// Claim marks update id taken and reports whether it was new. When Redis
+// is unavailable every update counts as new.
+func (u *Updates) Claim(ctx context.Context, id int) bool {
+	ctx, cancel := u.s.call(ctx)
+	defer cancel()
+	ok, err := u.s.rdb.SetNX(ctx, u.key(id), 1, updateTTL).Result()
+	u.s.result("claim update", err)
+	return err != nil || ok
+}
+
+// Claimed reports whether update id was claimed already.
+func (u *Updates) Claimed(ctx context.Context, id int) bool {
+	ctx, cancel := u.s.call(ctx)
+	defer cancel()
+	n, err := u.s.rdb.Exists(ctx, u.key(id)).Result()
+	u.s.result("check update", err)
+	return err == nil && n > 0
+}
+
+// Instance describes one process serving the bot.
+type Instance struct {
+	ID      string    `json:"id"`
+	Host    string    `json:"host"`
+	Version string    `json:"version"` // corpus version it serves
+	Started time.Time `json:"started"`
+}
+
+// NewInstance describes this process.
+func NewInstance() Instance {
+	host, _ := os.Hostname()
+	return Instance{ID: randomToken()[:8], Host: host, Started: time.Now()}
+}
+
+// instanceTTL is how long an instance is listed after its last heartbeat.
+const instanceTTL = 45 * time.Second
+
+// Peers are the processes serving one bot through this Redis: each
+// announces the corpus version it serves, and a reload on one makes the
+// others reload.
+type Peers struct {
+	s    *Store
+	mu   sync.Mutex
+	self Instance
+}
+
+// Peers returns the peer group this process, self, belongs to.
+func (s *Store) Peers(self Instance) *Peers { return &Peers{s: s, self: self} }
+
+// Announce records that this process now serves version and tells the
+// others, which reload.
+func (p *Peers) Announce(ctx context.Context, version string) {
+	p.mu.Lock()
+	changed := p.self.Version != "" && p.self.Version != version
+	p.self.Version = version
+	data, _ := json.Marshal(p.self)
+	p.mu.Unlock()
+	p.heartbeat(ctx)
+	if !changed {
+		return
+	}
+	cctx, cancel := p.s.call(ctx)
+	defer cancel()
+	p.s.result("publish reload", p.s.rdb.Publish(cctx, p.s.key("reload"), data).Err())
+}
+
+func (p *Peers) heartbeat(ctx context.Context) {
+	p.mu.Lock()
+	self := p.self
+	p.mu.Unlock()
+	data, _ := json.Marshal(self)
+	cctx, cancel := p.s.call(ctx)
+	defer cancel()
+	now := time.Now()
+	pipe := p.s.rdb.TxPipeline()
+	pipe.Set(cctx, p.s.key("instance", self.ID), data, instanceTTL)
+	pipe.ZAdd(cctx, p.s.key("instances"), redis.Z{Score: float64(now.Unix()), Member: self.ID})
+	pipe.ZRemRangeByScore(cctx, p.s.key("instances"), "-inf", strconv.FormatInt(now.Add(-instanceTTL).Unix(), 10))
+	_, err := pipe.Exec(cctx)
+	p.s.result("heartbeat", err)
+}
+
+// Versions returns the corpus version each live process serves, by
+// "host/id"; this process is in it even when Redis is down.
+func (p *Peers) Versions(ctx context.Context) map[string]string {
+	p.mu.Lock()
+	out := map[string]string{p.self.Host + "/" + p.self.ID: p.self.Version}
+	p.mu.Unlock()
+	cctx, cancel := p.s.call(ctx)
+	defer cancel()
+	ids, err := p.s.rdb.ZRange(cctx, p.s.key("instances"), 0, -1).Result()
+	p.s.result("list instances", err)
+	if err != nil || len(ids) == 0 {
+		return out
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = p.s.key("instance", id)
+	}
+	vals, err := p.s.rdb.MGet(cctx, keys...).Result()
+	p.s.result("read instances", err)
+	for _, v := range vals {
+		str, ok := v.(string)
+		var in Instance
+		if ok && json.Unmarshal([]byte(str), &in) == nil && in.ID != "" {
+			out[in.Host+"/"+in.ID] = in.Version
+		}
+	}
+	return out
+}
+
+// Watch keeps this process listed and calls reload with the version
+// another process announced, until ctx ends. It survives Redis going
+// away and coming back.
+func (p *Peers) Watch(ctx context.Context, reload func(ctx context.Context, version string)) {
+	sub := p.s.rdb.Subscribe(ctx, p.s.key("reload"))
+	defer sub.Close()
+	msgs := sub.Channel()
+	tick := time.NewTicker(instanceTTL / 3)
+	defer tick.Stop()
+	p.heartbeat(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			p.heartbeat(ctx)
+		case m, ok := <-msgs:
+			if !ok {
+				return
+			}
+			var from Instance
+			if json.Unmarshal([]byte(m.Payload), &from) != nil || from.ID == p.id() {
+				continue
+			}
+			reload(ctx, from.Version)
+		}
+	}
+}
+
+func (p *Peers) id() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.self.ID
+}
