@@ -30,12 +30,18 @@ type Cache interface {
 // DefaultCacheTTL is how long a cached answer is served.
 const DefaultCacheTTL = 24 * time.Hour
 
-// CacheKey returns the cache key of an answer: everything that decides
-// it (the corpus version, the answering mode and model, the prompt
-// version) and the normalised standalone question.
-func CacheKey(corpusVersion, mode, model, standalone string) string {
+// KeyParts is everything that decides an answer.
+type KeyParts struct {
+	CorpusVersion string
+	Mode, Model   string
+	PromptVersion string
+	Question      string // the standalone question, normalised by CacheKey
+}
+
+// CacheKey returns the cache key of an answer.
+func CacheKey(p KeyParts) string {
 	h := sha256.New()
-	for _, part := range []string{corpusVersion, mode, model, prompts.Version, Normalize(standalone)} {
+	for _, part := range []string{p.CorpusVersion, p.Mode, p.Model, p.PromptVersion, Normalize(p.Question)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -95,7 +101,9 @@ func (c *LocalCache) Set(_ context.Context, key string, a Answer, _ time.Duratio
 
 // Lock always succeeds: within one process the service itself makes
 // concurrent identical questions wait for one answer.
-func (c *LocalCache) Lock(context.Context, string, time.Duration) (func(), bool) { return func() {}, true }
+func (c *LocalCache) Lock(context.Context, string, time.Duration) (func(), bool) {
+	return func() {}, true
+}
 
 // cached returns the cached answer to standalone, or computes it, once
 // however many ask at the same moment, here or in other processes.
@@ -103,7 +111,7 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 	if s.opts.Cache == nil {
 		return compute()
 	}
-	key := CacheKey(ix.Corpus().Version, s.Mode(), s.opts.Model, standalone)
+	key := CacheKey(KeyParts{CorpusVersion: ix.Corpus().Version, Mode: s.Mode(), Model: s.opts.Model, PromptVersion: prompts.Version, Question: standalone})
 	if a, ok := s.opts.Cache.Get(ctx, key); ok {
 		return s.hit(a, req), nil
 	}

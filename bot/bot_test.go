@@ -72,11 +72,15 @@ func (s slowAnswerer) Answer(ctx context.Context, req answer.Request) (answer.An
 
 // setup varies the bot a test runs.
 type setup struct {
-	delay         time.Duration      // added to every answer
-	clientTimeout time.Duration      // of the Telegram HTTP client; default 10 s
-	llm           *fakeopenai.Server // answer in LLM mode with this server
-	embedded      bool               // serve the embedded seeds, with no corpus directory
-	webhook       bool               // take updates by webhook, at harness.hook
+	delay         time.Duration        // added to every answer
+	clientTimeout time.Duration        // of the Telegram HTTP client; default 10 s
+	llm           *fakeopenai.Server   // answer in LLM mode with this server
+	embedded      bool                 // serve the embedded seeds, with no corpus directory
+	webhook       bool                 // take updates by webhook, at harness.hook
+	tg            *faketelegram.Server // share a fake Telegram with another bot process
+	memory        bot.Memory
+	limiter       bot.RateLimiter
+	updates       bot.UpdateLog
 }
 
 const hookSecret = "hook_SECRET-value"
@@ -90,8 +94,11 @@ func start(t *testing.T, delay time.Duration, clientTimeout time.Duration) *harn
 func startWith(t *testing.T, s setup) *harness {
 	t.Helper()
 	delay, clientTimeout := s.delay, s.clientTimeout
-	h := &harness{tg: faketelegram.New(token, "talkbot_test"), logs: &syncBuffer{}, dir: t.TempDir()}
-	t.Cleanup(h.tg.Close)
+	h := &harness{tg: s.tg, logs: &syncBuffer{}, dir: t.TempDir()}
+	if h.tg == nil {
+		h.tg = faketelegram.New(token, "talkbot_test")
+		t.Cleanup(h.tg.Close)
+	}
 	fs.WalkDir(corpus.Seeds(), ".", func(p string, d fs.DirEntry, err error) error {
 		if !d.IsDir() {
 			data, _ := fs.ReadFile(corpus.Seeds(), p)
@@ -124,7 +131,13 @@ func startWith(t *testing.T, s setup) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(api, ans, lib, bot.NewLocalMemory(6, time.Hour), bot.Config{
+	mem := s.memory
+	if mem == nil {
+		mem = bot.NewLocalMemory(6, time.Hour)
+	}
+	b := bot.New(api, ans, lib, mem, bot.Config{
+		Limiter:      s.limiter,
+		Updates:      s.updates,
 		Admins:       map[int64]bool{42: true},
 		PollTimeout:  time.Second,
 		ShutdownWait: 5 * time.Second,
