@@ -116,6 +116,13 @@ type Options struct {
 	// Model names the LLM in cache keys, so answers of one model are
 	// never served as another's.
 	Model string
+	// Similar and Embedder, both set, add a semantic cache: a question
+	// whose embedding is within Similarity (default DefaultSimilarity) of
+	// an earlier one's, and agrees with it on names, numbers, dates and
+	// negation, gets the earlier answer.
+	Similar    SimilarCache
+	Embedder   retrieval.Embedder
+	Similarity float64
 }
 
 // NewService returns a service answering from index. A nil chat means
@@ -129,6 +136,9 @@ func NewService(index *retrieval.Live, chat Chat, log *slog.Logger, opts Options
 	}
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = DefaultCacheTTL
+	}
+	if opts.Similarity <= 0 {
+		opts.Similarity = DefaultSimilarity
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

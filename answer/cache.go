@@ -115,6 +115,12 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 	if a, ok := s.opts.Cache.Get(ctx, key); ok {
 		return s.hit(a, req), nil
 	}
+	near, vec := s.similar(ctx, ix, standalone)
+	if near != "" {
+		if a, ok := s.opts.Cache.Get(ctx, near); ok {
+			return s.hit(a, req), nil
+		}
+	}
 	v, err, shared := s.flight.Do(key, func() (any, error) {
 		for {
 			if a, ok := s.opts.Cache.Get(ctx, key); ok {
@@ -126,6 +132,9 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 				a, err := compute()
 				if err == nil && a.Mode == s.Mode() { // not a fallback: that is no answer to keep
 					s.opts.Cache.Set(ctx, key, a, s.opts.CacheTTL)
+					if vec != nil {
+						s.opts.Similar.Remember(ctx, s.space(ix), standalone, key, vec)
+					}
 				}
 				return a, err
 			}

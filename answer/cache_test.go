@@ -198,3 +198,78 @@ func TestConcurrentIdenticalQuestionsOneLLMCall(t *testing.T) {
 		t.Errorf("%d LLM calls for 20 identical questions in two processes, want 1", n)
 	}
 }
+
+func TestSameFacts(t *testing.T) {
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{"How long did the video talks last?", "How long did the talks by video last?", true},
+		{"What did Putin say about NATO?", "What did Putin tell reporters about NATO?", true},
+		{"Did Biden agree to the demands?", "Did Biden not agree to the demands?", false},
+		{"Did Biden agree to the demands?", "Didn't Biden agree to the demands?", false},
+		{"Did Putin warn Biden?", "Did Biden warn Putin?", false},
+		{"What did Putin say about NATO?", "What did Lavrov say about NATO?", false},
+		{"What happened on June 16?", "What happened on June 17?", false},
+		{"What happened in June?", "What happened in July?", false},
+		{"Were 3,000 troops sent?", "Were 30,000 troops sent?", false},
+		{"What happened before the summit?", "What happened after the summit?", false},
+	}
+	for _, tt := range tests {
+		if got := answer.SameFacts(tt.a, tt.b); got != tt.same {
+			t.Errorf("SameFacts(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.same)
+		}
+	}
+}
+
+// embedder embeds with the fake server's bag-of-words vectors.
+type embedder struct{}
+
+func (embedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = fakeopenai.Vector(t)
+	}
+	return out, nil
+}
+
+func TestSemanticCache(t *testing.T) {
+	srv := redistest.Start(t)
+	store, err := redisstore.Open(srv.URL, redisstore.Options{Prefix: srv.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ai := fakeopenai.New(func(req openai.ChatCompletionRequest) string { return "An answer [1]." })
+	t.Cleanup(ai.Close)
+	client := llm.New(llm.Config{BaseURL: ai.BaseURL(), Model: "m", Timeout: 5 * time.Second})
+	svc := answer.NewService(seedIndex(t), client, nil, answer.Options{
+		Cache: store.Cache(), Similar: store.Similar(time.Hour), Embedder: embedder{}, Model: "m",
+		Similarity: 0.8, // the fake's vectors are cruder than a real model's
+	})
+	ctx := context.Background()
+	ask := func(q string) answer.Answer {
+		t.Helper()
+		a, err := svc.Answer(ctx, answer.Request{Question: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	ask("Did Putin warn Biden about sanctions over Ukraine?")
+	tests := []struct {
+		q      string
+		cached bool
+	}{
+		{"Did Putin warn Biden about the sanctions over Ukraine?", true}, // reworded
+		{"Did Biden warn Putin about sanctions over Ukraine?", false},    // names swapped
+		{"Did Putin not warn Biden about sanctions over Ukraine?", false},
+		{"Did Putin warn Biden about sanctions over Ukraine in 2022?", false},
+		{"Did Lavrov warn Biden about sanctions over Ukraine?", false},
+	}
+	for _, tt := range tests {
+		if a := ask(tt.q); a.Cached != tt.cached {
+			t.Errorf("%q: cached = %v, want %v", tt.q, a.Cached, tt.cached)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type config struct {
 	RedisPrefix     string
 	RedisTimeout    time.Duration
 	CacheTTL        time.Duration
+	Similarity      float64
 }
 
 // envVars documents every environment variable talkbot reads.
@@ -46,6 +48,7 @@ var envVars = [][2]string{
 	{"REDIS_PREFIX", "prefix of every Redis key (default talkbot:)"},
 	{"REDIS_TIMEOUT", "time limit of one Redis call (default 200ms)"},
 	{"CACHE_TTL", "how long an answer is cached (default 24h)"},
+	{"SEMANTIC_THRESHOLD", "with EMBEDDINGS_MODEL, cosine similarity at which a reworded question reuses a cached answer (default 0.95)"},
 }
 
 // usageError is a mistake in how talkbot was called.
@@ -71,6 +74,7 @@ func loadConfig(name, synopsis string, args []string, getenv func(string) string
 		RedisPrefix:     cmp.Or(getenv("REDIS_PREFIX"), redisstore.DefaultPrefix),
 		RedisTimeout:    redisstore.DefaultTimeout,
 		CacheTTL:        answer.DefaultCacheTTL,
+		Similarity:      answer.DefaultSimilarity,
 	}
 	var errs []error
 	for _, d := range []struct {
@@ -84,6 +88,14 @@ func loadConfig(name, synopsis string, args []string, getenv func(string) string
 			} else {
 				*d.to = t
 			}
+		}
+	}
+	if v := getenv("SEMANTIC_THRESHOLD"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			errs = append(errs, fmt.Errorf("SEMANTIC_THRESHOLD=%q: want a number above 0 and at most 1", v))
+		} else {
+			cfg.Similarity = f
 		}
 	}
 	if cfg.RedisURL != "" {

@@ -210,13 +210,14 @@ func newService(ctx context.Context, cfg config, stderr io.Writer, cached bool) 
 	log := newLogger(cfg.LogLevel, stderr)
 	var chat answer.Chat
 	var ropts retrieval.Options
-	opts := answer.Options{CacheTTL: cfg.CacheTTL}
+	opts := answer.Options{CacheTTL: cfg.CacheTTL, Similarity: cfg.Similarity}
 	if cfg.llmMode() {
 		client := newLLM(cfg)
 		chat = client
 		opts.Model = client.Model()
 		if cfg.EmbeddingsModel != "" {
 			ropts.Embedder = client
+			opts.Embedder = client
 		}
 	}
 	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
@@ -233,6 +234,7 @@ func newService(ctx context.Context, cfg config, stderr io.Writer, cached bool) 
 			return nil, nil, err
 		}
 		opts.Cache = store.Cache()
+		opts.Similar = store.Similar(cfg.CacheTTL)
 		closeStore = func() { store.Close() }
 	}
 	return answer.NewService(lib.Live(), chat, log, opts), closeStore, nil

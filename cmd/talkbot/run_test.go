@@ -15,6 +15,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/talkbot/talkbot/internal/fakeopenai"
+	"github.com/talkbot/talkbot/internal/redistest"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -278,5 +279,28 @@ func TestServeConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAskUsesRedisCache(t *testing.T) {
+	srv := redistest.Start(t)
+	vars := map[string]string{"REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix}
+	for i, want := range []bool{false, true} {
+		out, _, err := runCmd(t, vars, "", "ask", "--json", "Where did Putin and Biden last meet?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a struct {
+			Cached   bool `json:"cached"`
+			Answered bool `json:"answered"`
+		}
+		if err := json.Unmarshal([]byte(out), &a); err != nil || !a.Answered || a.Cached != want {
+			t.Errorf("ask %d: %s (err %v); want cached=%v", i+1, out, err, want)
+		}
+	}
+	// A dead Redis costs the cache, not the answer.
+	out, _, err := runCmd(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "", "ask", "Where did Putin and Biden last meet?")
+	if err != nil || !strings.Contains(out, "Geneva") {
+		t.Errorf("with Redis unreachable: %q, %v", out, err)
 	}
 }

@@ -52,13 +52,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	var chat answer.Chat
 	var ropts retrieval.Options
-	svcOpts := answer.Options{FallbackOffline: true, HistoryTurns: sc.turns, CacheTTL: cfg.CacheTTL}
+	svcOpts := answer.Options{FallbackOffline: true, HistoryTurns: sc.turns, CacheTTL: cfg.CacheTTL, Similarity: cfg.Similarity}
 	if cfg.llmMode() {
 		client := newLLM(cfg)
 		chat = client
 		svcOpts.Model = client.Model()
 		if cfg.EmbeddingsModel != "" {
 			ropts.Embedder = client
+			svcOpts.Embedder = client
 		}
 	}
 	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
@@ -89,6 +90,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		defer store.Close()
 		svcOpts.Cache = store.Cache()
+		svcOpts.Similar = store.Similar(cfg.CacheTTL)
 		memory = store.Memory(sc.turns, sc.idle, mem)
 		bcfg.Limiter = store.Limiter(sc.perMinute, bcfg.Limiter)
 		bcfg.Updates = store.Updates(api.Self.ID)
@@ -109,6 +111,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		})
 	} else {
 		svcOpts.Cache = answer.NewLocalCache(10000, cfg.CacheTTL)
+		svcOpts.Similar = answer.NewLocalSimilar(2000)
 	}
 	svc := answer.NewService(lib.Live(), chat, log, svcOpts)
 	bcfg.Stats = svc.Stats
