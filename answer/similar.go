@@ -42,7 +42,7 @@ func (s *Service) similar(ctx context.Context, ix *retrieval.Index, standalone s
 		s.log.WarnContext(ctx, "embed question for the semantic cache", "err", err)
 		return "", nil
 	}
-	vec := unit(vecs[0])
+	vec := vecs[0]
 	q, key, sim, ok := s.opts.Similar.Nearest(ctx, s.space(ix), vec)
 	if !ok || sim < s.opts.Similarity || !SameFacts(q, standalone) {
 		return "", vec
@@ -55,21 +55,6 @@ func (s *Service) similar(ctx context.Context, ix *retrieval.Index, standalone s
 func (s *Service) space(ix *retrieval.Index) string {
 	h := sha256.Sum256([]byte(strings.Join([]string{ix.Corpus().Version, s.Mode(), s.opts.Model, prompts.Version}, "\x00")))
 	return hex.EncodeToString(h[:8])
-}
-
-func unit(v []float32) []float32 {
-	var n float64
-	for _, x := range v {
-		n += float64(x) * float64(x)
-	}
-	if n == 0 {
-		return v
-	}
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(float64(x) / math.Sqrt(n))
-	}
-	return out
 }
 
 var (

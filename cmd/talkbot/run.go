@@ -208,18 +208,7 @@ func runSources(ctx context.Context, args []string, getenv func(string) string, 
 // returned func closes the connection.
 func newService(ctx context.Context, cfg config, stderr io.Writer, cached bool) (*answer.Service, func(), error) {
 	log := newLogger(cfg.LogLevel, stderr)
-	var chat answer.Chat
-	var ropts retrieval.Options
-	opts := answer.Options{CacheTTL: cfg.CacheTTL, Similarity: cfg.Similarity}
-	if cfg.llmMode() {
-		client := newLLM(cfg)
-		chat = client
-		opts.Model = client.Model()
-		if cfg.EmbeddingsModel != "" {
-			ropts.Embedder = client
-			opts.Embedder = client
-		}
-	}
+	chat, ropts, opts := answerParts(cfg)
 	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
 	if err != nil {
 		return nil, nil, err
@@ -240,14 +229,27 @@ func newService(ctx context.Context, cfg config, stderr io.Writer, cached bool) 
 	return answer.NewService(lib.Live(), chat, log, opts), closeStore, nil
 }
 
-func newLLM(cfg config) *llm.Client {
-	return llm.New(llm.Config{
+// answerParts picks the mode from cfg: the LLM to answer with (nil:
+// offline), the retrieval options and the answer options.
+func answerParts(cfg config) (answer.Chat, retrieval.Options, answer.Options) {
+	opts := answer.Options{CacheTTL: cfg.CacheTTL, Similarity: cfg.Similarity}
+	if !cfg.llmMode() {
+		return nil, retrieval.Options{}, opts
+	}
+	client := llm.New(llm.Config{
 		APIKey:          cfg.OpenAIKey,
 		BaseURL:         cfg.OpenAIBaseURL,
 		Model:           cfg.Model,
 		EmbeddingsModel: cfg.EmbeddingsModel,
 		Timeout:         cfg.LLMTimeout,
 	})
+	opts.Model = client.Model()
+	var ropts retrieval.Options
+	if cfg.EmbeddingsModel != "" {
+		ropts.Embedder = client
+		opts.Embedder = client
+	}
+	return client, ropts, opts
 }
 
 // openStore connects to REDIS_URL, which loadConfig has checked. A Redis

@@ -20,7 +20,6 @@ import (
 	"github.com/talkbot/talkbot/bot"
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/redisstore"
-	"github.com/talkbot/talkbot/retrieval"
 )
 
 // serveVars documents the variables only serve reads.
@@ -50,18 +49,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel, slog.LevelInfo)}))
 
-	var chat answer.Chat
-	var ropts retrieval.Options
-	svcOpts := answer.Options{FallbackOffline: true, HistoryTurns: sc.turns, CacheTTL: cfg.CacheTTL, Similarity: cfg.Similarity}
-	if cfg.llmMode() {
-		client := newLLM(cfg)
-		chat = client
-		svcOpts.Model = client.Model()
-		if cfg.EmbeddingsModel != "" {
-			ropts.Embedder = client
-			svcOpts.Embedder = client
-		}
-	}
+	chat, ropts, svcOpts := answerParts(cfg)
+	svcOpts.FallbackOffline = true // a user always gets a reply
+	svcOpts.HistoryTurns = sc.turns
 	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
 	if err != nil {
 		return err
