@@ -43,6 +43,9 @@ func TestOffline(t *testing.T) {
 			Question: "And the American one?",
 			History:  []answer.Turn{{Question: "Who heads the Russian delegation in Geneva?"}},
 		}, answered: true, want: "Sherman", doc: "001_27a9120208961b58"},
+		{name: "how long, in other words", req: answer.Request{Question: "How long did the video call last?"}, answered: true, want: "two hours", doc: "000_3f0c0d7fff4160eb"},
+		{name: "how long, not in the articles", req: answer.Request{Question: "How long did the Geneva summit last?"}},
+		{name: "how old, not in the articles", req: answer.Request{Question: "How old is Biden?"}},
 		{name: "unknown person", req: answer.Request{Question: "What did Emmanuel Macron say about the talks?"}},
 		{name: "off topic", req: answer.Request{Question: "How do I bake sourdough bread?"}},
 	}

@@ -35,7 +35,7 @@ func (s *Service) offline(ctx context.Context, ix *retrieval.Index, req Request)
 		q = q.With(req.History[i].Question, w)
 		w *= 0.6
 	}
-	q = withoutFrameWords(q)
+	q = withoutFrameWords(q, req.Question)
 	hits := s.search(ctx, ix, q, offlineHits)
 	a := newAnswer(ix, req, q.Text, ModeOffline, hits)
 	if len(hits) == 0 || len(missingNames(ix, req.Question)) > 0 {
@@ -53,6 +53,15 @@ func (s *Service) offline(ctx context.Context, ix *retrieval.Index, req Request)
 	}
 
 	cands := candidates(c, hits, weights, answerType(req.Question), req.Question)
+	if need := howAnswer(req.Question); need != nil && len(cands) > 0 {
+		// "how long"/"how many" was left out of the query: the answer must
+		// hold a duration or a number, and be nearly as relevant as the
+		// best sentence, else it answers another question.
+		top := cands[0].score
+		cands = slices.DeleteFunc(cands, func(cd candidate) bool {
+			return !need.MatchString(cd.text) || cd.score < secondSentence*top
+		})
+	}
 	if len(cands) == 0 {
 		return refuse(a, "")
 	}
@@ -101,11 +110,38 @@ func init() {
 	}
 }
 
-// withoutFrameWords removes frame words from q, unless nothing else is left.
-func withoutFrameWords(q retrieval.Query) retrieval.Query {
+// howWhat matches "how long", "how many" and "how much": the adjective
+// says what kind of answer is wanted, not what the question is about, so
+// the articles need not contain it; the answer must hold that kind of
+// phrase instead (howAnswer).
+var howWhat = regexp.MustCompile(`(?i)\bhow (long|many|much)\b`)
+
+var duration = regexp.MustCompile(`(?i)\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|several|few|half|an? hour and a half)[\s-]+(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b`)
+
+// howAnswer returns the phrase an answer to a "how long/many/much"
+// question must hold, or nil for other questions.
+func howAnswer(question string) *regexp.Regexp {
+	m := howWhat.FindStringSubmatch(question)
+	switch {
+	case m == nil:
+		return nil
+	case strings.EqualFold(m[1], "long"):
+		return duration
+	default:
+		return quantityPhrase
+	}
+}
+
+// withoutFrameWords removes frame words, and the adjective of "how long"
+// and the like in question, from q, unless nothing else is left.
+func withoutFrameWords(q retrieval.Query, question string) retrieval.Query {
+	frame := map[string]bool{}
+	for _, m := range howWhat.FindAllStringSubmatch(question, -1) {
+		frame[retrieval.Term(m[1])] = true
+	}
 	var terms []retrieval.QueryTerm
 	for _, t := range q.Terms {
-		if !frameWords[t.Term] {
+		if !frameWords[t.Term] && !frame[t.Term] {
 			terms = append(terms, t)
 		}
 	}
