@@ -40,3 +40,25 @@ func Words(text string) []string {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
 }
+
+// analyzer is Terms with a memory of the words it has stemmed: building
+// an index meets the same words again and again, and stemming is the
+// costly part.
+type analyzer struct{ seen map[string]string }
+
+func newAnalyzer() *analyzer { return &analyzer{seen: map[string]string{}} }
+
+func (a *analyzer) terms(text string) []string {
+	var out []string
+	for _, w := range Words(text) {
+		t, ok := a.seen[w]
+		if !ok {
+			t = Term(w)
+			a.seen[w] = t
+		}
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}

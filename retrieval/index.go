@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/talkbot/talkbot/corpus"
 )
@@ -35,15 +36,26 @@ type Index struct {
 
 // field holds the inverted index of one text field of every passage.
 type field struct {
-	terms   map[string][]posting
-	lengths []float32
-	avgLen  float64
+	terms  map[string][]posting
+	avgLen float64
 }
 
+// posting is one passage holding a term, with the term's BM25 weight in
+// it before IDF: tf·(k1+1) / (tf + k1·(1−b+b·len/avgLen)), computed once
+// at build time so a search only multiplies and adds.
 type posting struct {
 	passage uint32
-	tf      uint32
+	w       float32
 }
+
+// accumulator holds the scores of one search: a score per passage, and
+// which passages were touched, so clearing costs what was used.
+type accumulator struct {
+	scores  []float64
+	touched []uint32
+}
+
+var accumulators = sync.Pool{New: func() any { return &accumulator{} }}
 
 // Build indexes every passage of c. With an Embedder it also embeds every
 // passage, which is the only part that can fail.
@@ -52,11 +64,12 @@ func Build(ctx context.Context, c *corpus.Corpus, opts Options) (*Index, error) 
 	bodies := make([][]string, len(c.Passages))
 	titles := make([][]string, len(c.Passages))
 	docTitles := make([][]string, len(c.Docs))
+	an := newAnalyzer()
 	for i, d := range c.Docs {
-		docTitles[i] = Terms(d.Title)
+		docTitles[i] = an.terms(d.Title)
 	}
 	for i, p := range c.Passages {
-		bodies[i] = Terms(p.Text)
+		bodies[i] = an.terms(p.Text)
 		titles[i] = docTitles[p.Doc]
 	}
 	ix.body = buildField(bodies)
@@ -72,18 +85,9 @@ func Build(ctx context.Context, c *corpus.Corpus, opts Options) (*Index, error) 
 }
 
 func buildField(docs [][]string) field {
-	f := field{terms: map[string][]posting{}, lengths: make([]float32, len(docs))}
+	f := field{terms: map[string][]posting{}}
 	total := 0
-	counts := map[string]uint32{}
-	for i, terms := range docs {
-		clear(counts)
-		for _, t := range terms {
-			counts[t]++
-		}
-		for t, n := range counts {
-			f.terms[t] = append(f.terms[t], posting{passage: uint32(i), tf: n})
-		}
-		f.lengths[i] = float32(len(terms))
+	for _, terms := range docs {
 		total += len(terms)
 	}
 	if len(docs) > 0 {
@@ -91,6 +95,21 @@ func buildField(docs [][]string) field {
 	}
 	if f.avgLen == 0 {
 		f.avgLen = 1
+	}
+	counts := map[string]uint32{}
+	for i, terms := range docs {
+		clear(counts)
+		for _, t := range terms {
+			counts[t]++
+		}
+		norm := k1 * (1 - b + b*float64(len(terms))/f.avgLen)
+		for t, n := range counts {
+			tf := float64(n)
+			f.terms[t] = append(f.terms[t], posting{passage: uint32(i), w: float32(tf * (k1 + 1) / (tf + norm))})
+		}
+	}
+	for t, ps := range f.terms {
+		f.terms[t] = slices.Clip(ps) // drop append's spare capacity
 	}
 	return f
 }
@@ -148,33 +167,81 @@ func (ix *Index) SearchLexical(q Query, k int) []Hit {
 	if n == 0 || k <= 0 {
 		return nil
 	}
-	scores := make(map[uint32]float64)
+	acc := accumulators.Get().(*accumulator)
+	defer accumulators.Put(acc)
+	if len(acc.scores) < n {
+		acc.scores = make([]float64, n)
+	}
 	for _, t := range q.Terms {
-		ix.body.add(scores, t, n, 1*t.Weight)
-		ix.title.add(scores, t, n, titleBoost*t.Weight)
+		ix.body.add(acc, t, n, 1*t.Weight)
+		ix.title.add(acc, t, n, titleBoost*t.Weight)
 	}
-	hits := make([]Hit, 0, len(scores))
-	for p, s := range scores {
-		hits = append(hits, Hit{Passage: int(p), Score: s})
+	hits := topK(acc, k)
+	for _, p := range acc.touched {
+		acc.scores[p] = 0
 	}
-	sortHits(hits)
-	if len(hits) > k {
-		hits = hits[:k]
-	}
+	acc.touched = acc.touched[:0]
 	return hits
 }
 
-func (f *field) add(scores map[uint32]float64, t QueryTerm, n int, weight float64) {
+func (f *field) add(acc *accumulator, t QueryTerm, n int, weight float64) {
 	ps := f.terms[t.Term]
 	if len(ps) == 0 {
 		return
 	}
 	w := idf(n, len(ps)) * weight
-	for _, p := range ps {
-		tf := float64(p.tf)
-		norm := 1 - b + b*float64(f.lengths[p.passage])/f.avgLen
-		scores[p.passage] += w * tf * (k1 + 1) / (tf + k1*norm)
+	if w <= 0 {
+		return // would leave touched passages looking untouched
 	}
+	for _, p := range ps {
+		if acc.scores[p.passage] == 0 {
+			acc.touched = append(acc.touched, p.passage)
+		}
+		acc.scores[p.passage] += w * float64(p.w)
+	}
+}
+
+// topK returns the k best scored passages, best first, keeping only k
+// candidates at a time instead of sorting every match.
+func topK(acc *accumulator, k int) []Hit {
+	h := make([]Hit, 0, k+1)
+	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Passage > b.Passage }
+	for _, p := range acc.touched {
+		hit := Hit{Passage: int(p), Score: acc.scores[p]}
+		if len(h) == k && !worse(h[0], hit) {
+			continue
+		}
+		// h is a min-heap by worse: h[0] is the worst kept.
+		h = append(h, hit)
+		for i := len(h) - 1; i > 0; {
+			parent := (i - 1) / 2
+			if !worse(h[i], h[parent]) {
+				break
+			}
+			h[i], h[parent] = h[parent], h[i]
+			i = parent
+		}
+		if len(h) > k {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+			for i := 0; ; {
+				l, r, m := 2*i+1, 2*i+2, i
+				if l < len(h) && worse(h[l], h[m]) {
+					m = l
+				}
+				if r < len(h) && worse(h[r], h[m]) {
+					m = r
+				}
+				if m == i {
+					break
+				}
+				h[i], h[m] = h[m], h[i]
+				i = m
+			}
+		}
+	}
+	sortHits(h)
+	return h
 }
 
 func sortHits(hits []Hit) {
