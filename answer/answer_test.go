@@ -16,7 +16,7 @@ import (
 	"github.com/talkbot/talkbot/retrieval"
 )
 
-func seedIndex(t *testing.T) *retrieval.Live {
+func seedIndex(t testing.TB) *retrieval.Live {
 	t.Helper()
 	c, err := corpus.Load(context.Background(), "", corpus.Options{})
 	if err != nil {
