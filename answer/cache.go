@@ -126,7 +126,7 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 			if a, ok := s.opts.Cache.Get(ctx, key); ok {
 				return s.hit(a, req), nil
 			}
-			unlock, ok := s.opts.Cache.Lock(ctx, key, s.lockTTL())
+			unlock, ok := s.opts.Cache.Lock(ctx, key, lockTTL)
 			if ok {
 				defer unlock()
 				a, err := compute()
@@ -163,9 +163,7 @@ func (s *Service) hit(a Answer, req Request) Answer {
 }
 
 // lockTTL bounds how long other processes wait for one answer.
-func (s *Service) lockTTL() time.Duration {
-	return 2 * time.Minute
-}
+const lockTTL = 2 * time.Minute
 
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
