@@ -74,17 +74,23 @@ func New(cfg Config) *Client {
 // Model returns the chat model's name.
 func (c *Client) Model() string { return c.model }
 
-// Complete sends one chat completion and returns the reply's text.
-func (c *Client) Complete(ctx context.Context, system, user string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	resp, err := c.api.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
+// chatRequest is a chat completion of the rules (system) and the
+// question with its material (user).
+func (c *Client) chatRequest(system, user string) openai.ChatCompletionRequest {
+	return openai.ChatCompletionRequest{
 		Model: c.model,
 		Messages: []openai.ChatCompletionMessage{
 			{Role: openai.ChatMessageRoleSystem, Content: system},
 			{Role: openai.ChatMessageRoleUser, Content: user},
 		},
-	})
+	}
+}
+
+// Complete sends one chat completion and returns the reply's text.
+func (c *Client) Complete(ctx context.Context, system, user string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	resp, err := c.api.CreateChatCompletion(ctx, c.chatRequest(system, user))
 	if err != nil {
 		return "", c.wrap("chat completion", ctx, err)
 	}
@@ -101,14 +107,9 @@ func (c *Client) Complete(ctx context.Context, system, user string) (string, err
 func (c *Client) Stream(ctx context.Context, system, user string, delta func(string)) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	stream, err := c.api.CreateChatCompletionStream(ctx, openai.ChatCompletionRequest{
-		Model: c.model,
-		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: system},
-			{Role: openai.ChatMessageRoleUser, Content: user},
-		},
-		Stream: true,
-	})
+	req := c.chatRequest(system, user)
+	req.Stream = true
+	stream, err := c.api.CreateChatCompletionStream(ctx, req)
 	if err != nil {
 		return "", c.wrap("chat completion stream", ctx, err)
 	}
