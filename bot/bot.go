@@ -44,7 +44,7 @@ type Library interface {
 // Config tunes the bot. Zero fields take the defaults.
 type Config struct {
 	Admins        map[int64]bool // Telegram user ids allowed /reload and /stats
-	Workers       int            // updates handled at once; default 16
+	Workers       int            // updates handled at once; default 128
 	MaxQuestion   int            // longest question, in characters; default 1000
 	AnswerTimeout time.Duration  // limit of one answer; default 2 minutes
 	ShutdownWait  time.Duration  // how long answers in flight may finish; default 20 s
@@ -86,7 +86,7 @@ type Peers interface {
 
 func (c *Config) defaults() {
 	if c.Workers <= 0 {
-		c.Workers = 16
+		c.Workers = 128
 	}
 	if c.MaxQuestion <= 0 {
 		c.MaxQuestion = 1000
@@ -523,9 +523,7 @@ func (b *Bot) allowed(ctx context.Context, r reply) bool {
 // question answers a question, showing "typing…" until the reply is out.
 func (b *Bot) question(ctx context.Context, r reply, text string) {
 	// "typing…" at once, before the answer starts, then every few seconds.
-	first, cancelFirst := context.WithTimeout(ctx, 2*time.Second)
-	b.typing(first, r.chat)
-	cancelFirst()
+	b.typing(ctx, r.chat)
 	typingCtx, stopTyping := context.WithCancel(ctx)
 	defer stopTyping()
 	go func() {
@@ -568,9 +566,10 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 	b.sendHTML(ctx, r, Split(answerBlocks(a), MaxMessage), markup, shown)
 }
 
-// typing sends the "typing…" chat action; it is best effort.
+// typing sends the "typing…" chat action; it is best effort, left out
+// when the bot is busy sending.
 func (b *Bot) typing(ctx context.Context, chat int64) {
-	if err := b.send.request(ctx, tgbotapi.NewChatAction(chat, tgbotapi.ChatTyping)); err != nil && ctx.Err() == nil {
+	if err := b.send.tryRequest(tgbotapi.NewChatAction(chat, tgbotapi.ChatTyping)); err != nil && ctx.Err() == nil && !errors.Is(err, errBusy) {
 		b.log.Debug("chat action", "err", err)
 	}
 }

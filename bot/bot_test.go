@@ -127,7 +127,7 @@ func startWith(t *testing.T, s setup) *harness {
 	if clientTimeout == 0 {
 		clientTimeout = 10 * time.Second
 	}
-	api, err := tgbotapi.NewBotAPIWithClient(token, h.tg.Endpoint(), bot.RedactingClient{Client: &http.Client{Timeout: clientTimeout}, Token: token})
+	api, err := tgbotapi.NewBotAPIWithClient(token, h.tg.Endpoint(), bot.NewClient(token, clientTimeout))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -14,7 +15,8 @@ const streamLimit = MaxMessage - 96
 // liveReply shows an answer growing in one message. New text replaces
 // text not yet shown, so edits never queue up: each edit waits for the
 // chat's sending limits (one a second in a private chat), and a 429 slows
-// the edits rather than piling them up.
+// the edits rather than piling them up. Partial answers are optional:
+// when other chats' messages are waiting to go out, they are left out.
 type liveReply struct {
 	send *sender
 	r    reply
@@ -82,7 +84,10 @@ func (l *liveReply) loop(ctx context.Context, b *Bot) {
 		} else {
 			params.AddNonZero("message_id", id)
 		}
-		m, err := l.send.send(ctx, method, l.r.chat, params, nil)
+		m, err := l.send.sendOptional(ctx, method, l.r.chat, params)
+		if errors.Is(err, errBusy) {
+			continue // other chats' answers go first; the next update tries again
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				b.log.Warn("show partial answer", "chat", l.r.chat, "err", err)

@@ -23,51 +23,72 @@ type API interface {
 	Request(c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
 }
 
-// Telegram's published sending limits.
+// Telegram's published sending limits, paced with a margin: Telegram
+// counts when a message arrives, and two requests can take different
+// times on the way.
 const (
-	perBot   = 30                      // messages a second, all chats
-	perChat  = time.Second             // one message a second in a chat
-	perGroup = 3 * time.Second         // 20 messages a minute in a group
+	perBot   = 28                      // messages a second, all chats (Telegram: 30)
+	perChat  = 1050 * time.Millisecond // between messages in a chat (Telegram: one a second)
+	perGroup = 3100 * time.Millisecond // between messages in a group (Telegram: 20 a minute)
 	maxTries = 5                       // attempts of one send
 	maxWait  = 60 * time.Second        // longest retry_after we accept
-	idleChat = 10 * time.Minute        // when a chat's limiter is dropped
+	idleChat = 10 * time.Minute        // when a chat's pacing state is dropped
 	baseWait = 500 * time.Millisecond  // first backoff after a 5xx or network error
 	capWait  = 8 * time.Second         // longest backoff
 	typingIn = 4500 * time.Millisecond // "typing…" lasts 5 s on clients
+
+	// Beyond the even pace, no more than windowMax messages start in
+	// any window: a goroutine woken late must not bunch up with the next.
+	windowMax = perBot
+	window    = time.Second
 )
 
+// errBusy means a send that may be skipped was skipped, because sending
+// it now would delay messages that may not.
+var errBusy = errors.New("telegram sends are backed up")
+
 // sender sends to Telegram at a pace within its limits, and retries what
-// Telegram or the network failed transiently.
+// Telegram or the network failed transiently. Messages are spaced evenly
+// (no bursts), each chat's measured from when its last message actually
+// went out, so that pacing never finds the limits by failure.
 type sender struct {
 	api    API
 	log    *slog.Logger
-	global *rate.Limiter
+	global *rate.Limiter // messages and edits
+	other  *rate.Limiter // chat actions and callback answers, which are not messages
 
-	mu    sync.Mutex
-	chats map[int64]*chatLimiter
+	mu     sync.Mutex
+	chats  map[int64]*chatPace
+	starts []time.Time // when the last windowMax messages went out
 }
 
-type chatLimiter struct {
-	lim  *rate.Limiter
-	used time.Time
+// chatPace is one chat's pacing state. turn admits one sender at a time,
+// and next, owned by the holder of turn, is when the chat may get its
+// next message.
+type chatPace struct {
+	turn chan struct{}
+	next time.Time
+	used time.Time // guarded by sender.mu
 }
 
 func newSender(api API, log *slog.Logger) *sender {
-	return &sender{api: api, log: log, global: rate.NewLimiter(perBot, perBot), chats: map[int64]*chatLimiter{}}
+	return &sender{
+		api:    api,
+		log:    log,
+		global: rate.NewLimiter(perBot, 1),
+		other:  rate.NewLimiter(perBot, perBot),
+		chats:  map[int64]*chatPace{},
+	}
 }
 
-// wait blocks until a message to chatID is within the limits.
-func (s *sender) wait(ctx context.Context, chatID int64) error {
+func (s *sender) chat(chatID int64) *chatPace {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := time.Now()
-	cl := s.chats[chatID]
-	if cl == nil {
-		every := perChat
-		if chatID < 0 { // groups and channels have negative ids
-			every = perGroup
-		}
-		cl = &chatLimiter{lim: rate.NewLimiter(rate.Every(every), 1)}
-		s.chats[chatID] = cl
+	cp := s.chats[chatID]
+	if cp == nil {
+		cp = &chatPace{turn: make(chan struct{}, 1)}
+		s.chats[chatID] = cp
 		if len(s.chats) > 1000 {
 			for id, c := range s.chats {
 				if now.Sub(c.used) > idleChat {
@@ -76,22 +97,91 @@ func (s *sender) wait(ctx context.Context, chatID int64) error {
 			}
 		}
 	}
-	cl.used = now
-	s.mu.Unlock()
-	if err := cl.lim.Wait(ctx); err != nil {
+	cp.used = now
+	return cp
+}
+
+// wait blocks until a message to chatID is within the limits, and takes
+// its place. With optional set it does not wait for the bot's overall
+// limit: it returns errBusy if other messages are waiting for it.
+func (s *sender) wait(ctx context.Context, chatID int64, optional bool) error {
+	cp := s.chat(chatID)
+	select {
+	case cp.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-cp.turn }()
+	if d := time.Until(cp.next); d > 0 && !sleep(ctx, d) {
+		return ctx.Err()
+	}
+	if optional {
+		if !s.global.Allow() {
+			return errBusy
+		}
+	} else if err := s.global.Wait(ctx); err != nil {
 		return err
 	}
-	return s.global.Wait(ctx)
+	if err := s.inWindow(ctx); err != nil {
+		return err
+	}
+	every := perChat
+	if chatID < 0 { // groups and channels have negative ids
+		every = perGroup
+	}
+	cp.next = time.Now().Add(every)
+	return nil
+}
+
+// inWindow waits until fewer than windowMax messages went out in the
+// last window, and records one going out now.
+func (s *sender) inWindow(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		now := time.Now()
+		if len(s.starts) < windowMax || now.Sub(s.starts[0]) >= window {
+			s.starts = append(s.starts, now)
+			if len(s.starts) > windowMax {
+				s.starts = s.starts[1:]
+			}
+			s.mu.Unlock()
+			return nil
+		}
+		d := s.starts[0].Add(window).Sub(now)
+		s.mu.Unlock()
+		if !sleep(ctx, d) {
+			return ctx.Err()
+		}
+	}
+}
+
+// hold keeps chatID from getting messages for d, as Telegram asked.
+func (s *sender) hold(chatID int64, d time.Duration) {
+	cp := s.chat(chatID)
+	cp.turn <- struct{}{}
+	cp.next = time.Now().Add(d)
+	<-cp.turn
 }
 
 // send calls a sending method (sendMessage, editMessageText) for chatID,
 // paced and retried. When Telegram cannot parse the HTML, plain (if not
 // nil) is sent instead.
 func (s *sender) send(ctx context.Context, method string, chatID int64, params, plain tgbotapi.Params) (tgbotapi.Message, error) {
+	return s.sendPaced(ctx, method, chatID, params, plain, false)
+}
+
+// sendOptional is send for a message that may be left out (a partial
+// answer shown while the whole is written): it returns errBusy instead
+// of waiting behind other chats' messages.
+func (s *sender) sendOptional(ctx context.Context, method string, chatID int64, params tgbotapi.Params) (tgbotapi.Message, error) {
+	return s.sendPaced(ctx, method, chatID, params, nil, true)
+}
+
+func (s *sender) sendPaced(ctx context.Context, method string, chatID int64, params, plain tgbotapi.Params, optional bool) (tgbotapi.Message, error) {
 	var last error
 	backoff := baseWait
 	for try := 0; try < maxTries; try++ {
-		if err := s.wait(ctx, chatID); err != nil {
+		if err := s.wait(ctx, chatID, optional); err != nil {
 			return tgbotapi.Message{}, err
 		}
 		resp, err := s.api.MakeRequest(method, params)
@@ -116,9 +206,7 @@ func (s *sender) send(ctx context.Context, method string, chatID int64, params, 
 				return tgbotapi.Message{}, err
 			}
 			s.log.WarnContext(ctx, "telegram rate limit", "method", method, "chat", chatID, "retry_after", wait)
-			if !sleep(ctx, wait) {
-				return tgbotapi.Message{}, ctx.Err()
-			}
+			s.hold(chatID, wait)
 			continue
 		case errors.As(err, &tgErr) && strings.Contains(tgErr.Message, "can't parse entities") && plain != nil:
 			s.log.WarnContext(ctx, "telegram rejected HTML; sending plain text", "chat", chatID, "err", tgErr.Message)
@@ -139,11 +227,21 @@ func (s *sender) send(ctx context.Context, method string, chatID int64, params, 
 	return tgbotapi.Message{}, fmt.Errorf("%s: gave up after %d tries: %w", method, maxTries, last)
 }
 
-// request sends a call that is not a message (chat action, callback
-// answer), once, within the global limit.
+// request sends a call that is not a message (a callback answer), once.
+// Such calls have a budget of their own, apart from messages.
 func (s *sender) request(ctx context.Context, c tgbotapi.Chattable) error {
-	if err := s.global.Wait(ctx); err != nil {
+	if err := s.other.Wait(ctx); err != nil {
 		return err
+	}
+	_, err := s.api.Request(c)
+	return err
+}
+
+// tryRequest is request for a call that may be left out (a chat
+// action): it returns errBusy rather than wait for the budget.
+func (s *sender) tryRequest(c tgbotapi.Chattable) error {
+	if !s.other.Allow() {
+		return errBusy
 	}
 	_, err := s.api.Request(c)
 	return err
@@ -158,6 +256,16 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// NewClient returns an HTTP client for the Bot API: each request is
+// limited to timeout, the token is kept out of errors, and enough
+// connections stay open for the sending pace, so that messages do not
+// wait on new connections and arrive unevenly.
+func NewClient(token string, timeout time.Duration) RedactingClient {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 2 * windowMax
+	return RedactingClient{Client: &http.Client{Timeout: timeout, Transport: tr}, Token: token}
 }
 
 // RedactingClient is an HTTP client for tgbotapi that keeps the bot

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -59,7 +58,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", rep.Warnings, "took", rep.Took)
 
 	const poll = 30 * time.Second
-	client := bot.RedactingClient{Client: &http.Client{Timeout: poll + 15*time.Second}, Token: sc.token}
+	client := bot.NewClient(sc.token, poll+15*time.Second)
 	api, err := tgbotapi.NewBotAPIWithClient(sc.token, sc.endpoint, client)
 	if err != nil {
 		return fmt.Errorf("connect to Telegram: %s", strings.ReplaceAll(err.Error(), sc.token, "<token>"))

@@ -1,8 +1,8 @@
 // Package faketelegram is a test double of the Telegram Bot API: long
 // polling with offsets, sending and editing messages (with Telegram's HTML
-// and length checks), chat actions, callback answers and commands, and
-// scripted failures: 429 with retry_after, "can't parse entities", 5xx
-// and stalls.
+// and length checks, and its sending limits), chat actions, callback
+// answers and commands, and scripted failures: 429 with retry_after,
+// "can't parse entities", 5xx and stalls.
 package faketelegram
 
 import (
@@ -60,7 +60,25 @@ type Server struct {
 	texts    map[int]string // message id -> text, for edits
 	files    map[string][]byte
 	webhook  url.Values // parameters of the last setWebhook
+
+	// Unlimited turns off the sending limits, which are otherwise
+	// enforced as Telegram publishes them: at most 30 messages in any
+	// second over all chats, one a second in a chat, and also no more
+	// than 20 a minute in a group (negative chat id). Edits count as messages. A message beyond
+	// them gets 429 with retry_after and is not delivered.
+	Unlimited bool
+	recent    []time.Time           // arrivals of the last 30 messages
+	perChat   map[int64][]time.Time // arrivals in each chat, the last 20
+	throttled int
 }
+
+// Published sending limits.
+const (
+	botPerSecond  = 30
+	groupPerMin   = 20
+	chatSpacing   = time.Second
+	groupInterval = time.Minute
+)
 
 // New starts a fake for a bot with the given token and username.
 func New(token, username string) *Server {
@@ -73,6 +91,7 @@ func New(token, username string) *Server {
 		faults:  map[string][]Fault{},
 		texts:   map[int]string{},
 		files:   map[string][]byte{},
+		perChat: map[int64][]time.Time{},
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -193,6 +212,47 @@ func (s *Server) Commands() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.commands
+}
+
+// Throttled returns how many messages were refused with 429 for going
+// beyond the sending limits (scripted faults not counted).
+func (s *Server) Throttled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.throttled
+}
+
+// admit records a message arriving for chatID now, or returns how long
+// the sender must wait if it breaks a limit. The caller holds s.mu.
+func (s *Server) admit(chatID int64, now time.Time) time.Duration {
+	if s.Unlimited {
+		return 0
+	}
+	var wait time.Duration
+	if len(s.recent) >= botPerSecond {
+		wait = max(wait, s.recent[len(s.recent)-botPerSecond].Add(time.Second).Sub(now))
+	}
+	past := s.perChat[chatID]
+	if len(past) > 0 {
+		wait = max(wait, past[len(past)-1].Add(chatSpacing).Sub(now))
+	}
+	if chatID < 0 && len(past) >= groupPerMin {
+		wait = max(wait, past[len(past)-groupPerMin].Add(groupInterval).Sub(now))
+	}
+	if wait > 0 {
+		s.throttled++
+		return wait
+	}
+	s.recent = append(s.recent, now)
+	if len(s.recent) > botPerSecond {
+		s.recent = s.recent[len(s.recent)-botPerSecond:]
+	}
+	past = append(past, now)
+	if len(past) > groupPerMin {
+		past = past[len(past)-groupPerMin:]
+	}
+	s.perChat[chatID] = past
+	return 0
 }
 
 // Pending returns how many updates have not been acknowledged.
@@ -396,6 +456,17 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request, method string) 
 	m.ReplyTo, _ = strconv.Atoi(r.Form.Get("reply_to_message_id"))
 	m.ThreadID, _ = strconv.Atoi(r.Form.Get("message_thread_id"))
 	s.mu.Lock()
+	m.At = time.Now() // under the lock, so that arrivals are recorded in order
+	if wait := s.admit(chatID, m.At); wait > 0 {
+		s.mu.Unlock()
+		secs := int((wait + time.Second - 1) / time.Second)
+		reply(w, http.StatusTooManyRequests, result{
+			ErrorCode:   http.StatusTooManyRequests,
+			Description: fmt.Sprintf("Too Many Requests: retry after %d", secs),
+			Parameters:  map[string]any{"retry_after": secs},
+		})
+		return
+	}
 	if method == "editMessageText" {
 		m.MessageID, _ = strconv.Atoi(r.Form.Get("message_id"))
 		old, ok := s.texts[m.MessageID]
