@@ -1,14 +1,17 @@
 package bot_test
 
 import (
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/talkbot/talkbot/internal/corpusgen"
 	"github.com/talkbot/talkbot/internal/fakeopenai"
 )
 
@@ -85,4 +88,82 @@ func TestLoadTelegramLimits(t *testing.T) {
 	if perSecond < 26.5 {
 		t.Errorf("%.1f messages a second while answers waited, want about 27 (90%% of 30)", perSecond)
 	}
+}
+
+// longLoad skips a long test unless it was asked for with -run Load.
+func longLoad(t *testing.T) {
+	t.Helper()
+	if f := flag.Lookup("test.run"); f == nil || !strings.Contains(f.Value.String(), "Load") {
+		t.Skip("long; run with -run Load")
+	}
+}
+
+// TestLoadReload100k reloads a 100k-passage corpus while 50 chats keep
+// asking: every question must get exactly one answer, from the old
+// corpus until the new one is ready, and none may fail.
+func TestLoadReload100k(t *testing.T) {
+	longLoad(t)
+	h := startWith(t, setup{})
+	g, err := corpusgen.Generate(7, 100_000, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.WriteDir(h.dir); err != nil {
+		t.Fatal(err)
+	}
+	const chats = 50
+	begin := time.Now()
+	h.tg.PushText(42, "/reload")
+	reloaded := func() bool { return len(h.tg.SentTo(42)) > 0 }
+	var wg sync.WaitGroup
+	asked := make([]int, chats)
+	for i := range chats {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			chat := int64(20_000 + i)
+			// Ask, wait for the answer, ask again, at a person's pace (within
+			// the rate limit of 20 a minute): until the reload is done, and
+			// twice more after.
+			for after := 0; after < 2; {
+				if reloaded() {
+					after++
+				}
+				next := time.Now().Add(3500 * time.Millisecond)
+				h.tg.PushText(chat, "Where did Putin and Biden last meet in person?")
+				asked[i]++
+				if !h.tg.WaitFor(5*time.Minute, func() bool { return len(h.tg.SentTo(chat)) >= asked[i] }) {
+					return
+				}
+				time.Sleep(time.Until(next))
+			}
+		}()
+	}
+	wg.Wait()
+	if !reloaded() {
+		t.Fatal("no reply to /reload")
+	}
+	took := h.tg.SentTo(42)[0].At.Sub(begin)
+	if got := h.tg.SentTo(42)[0].Text; !strings.Contains(got, "Reloaded:") {
+		t.Fatalf("reload reply %q", got)
+	}
+	total := 0
+	for i := range chats {
+		chat := int64(20_000 + i)
+		sent := h.tg.SentTo(chat)
+		total += asked[i]
+		if len(sent) != asked[i] {
+			t.Errorf("chat %d asked %d times and got %d replies", chat, asked[i], len(sent))
+		}
+		for _, m := range sent {
+			if !strings.Contains(m.Text, "Geneva") {
+				t.Errorf("chat %d got %q", chat, m.Text)
+			}
+		}
+	}
+	q := g.Questions[0]
+	h.tg.PushText(43, q.Text)
+	reply := h.await(t, 43, 1)[0]
+	t.Logf("reload of %d passages (%d documents) took %v; %d questions asked meanwhile by %d chats, all answered once; a generated question after it: %q -> %.80q",
+		len(g.Corpus.Passages), len(g.Corpus.Docs), took.Round(time.Millisecond), total, chats, q.Text, reply.Text)
 }

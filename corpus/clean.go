@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // page is an article body with its boilerplate removed and the metadata
@@ -42,7 +43,6 @@ var (
 	urlOnly      = regexp.MustCompile(`(?i)^(https?://|www\.)\S+$`)
 	speechVerb   = regexp.MustCompile(`(?i)\b(said|says|say|added|adds|noted|notes|stated|states|wrote|writes|told|tells|explained|continued|asked|declared|announced|reads?)\s*:$`)
 	markdownHead = regexp.MustCompile(`^#{1,6}\s+`)
-	spaces       = regexp.MustCompile(`\s+`)
 )
 
 // cleanLine is one non-empty line of the page and what the rules decided.
@@ -57,8 +57,8 @@ func clean(body string) page {
 	var p page
 	var lines []cleanLine
 	for _, raw := range strings.Split(body, "\n") {
-		t := spaces.ReplaceAllString(strings.TrimSpace(raw), " ")
-		for {
+		t := collapseSpaces(strings.TrimSpace(raw))
+		for hasFold(t, "pub-") {
 			stripped := adsTxt.ReplaceAllString(t, "")
 			if stripped == t {
 				break
@@ -219,7 +219,7 @@ func isBoilerplate(t string) bool {
 		return true
 	case urlOnly.MatchString(t):
 		return true
-	case words <= 40 && strongBoilerplate.MatchString(t):
+	case words <= 40 && mayBeStrong(t) && strongBoilerplate.MatchString(t):
 		return true
 	case !sentence && words <= 8 && weakBoilerplate.MatchString(t):
 		return true
@@ -233,12 +233,70 @@ func isBoilerplate(t string) bool {
 	return false
 }
 
-// isCredit reports whether a line credits a photo or video.
+// isCredit reports whether a line credits a photo or video. Credits
+// are short; a paragraph of prose that names an agency is not one.
 func isCredit(t string) bool {
-	if creditLabel.MatchString(t) || creditVocab.MatchString(t) {
+	words := wordCount(t)
+	if creditLabel.MatchString(prefix(t, creditLabelMax)) || words <= 25 && creditVocab.MatchString(t) {
 		return true
 	}
-	return !isSentence(t) && wordCount(t) <= 12 && creditAgency.MatchString(t)
+	return !isSentence(t) && words <= 12 && creditAgency.MatchString(t)
+}
+
+// creditLabelMax is more bytes than any credit label (up to three words
+// and a colon) takes.
+const creditLabelMax = 120
+
+// prefix returns at most n bytes of the start of s, cut at a rune boundary.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// collapseSpaces trims s and turns each run of ASCII white space inside
+// it into one space, as the regexp \s+ would, without a regexp's cost.
+func collapseSpaces(s string) string {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if isSpace(s[i]) && (s[i] != ' ' || i+1 < len(s) && isSpace(s[i+1])) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		if isSpace(s[i]) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// hasFold reports whether s contains the ASCII string sub in any case.
+func hasFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // isSentence reports whether a line ends like a sentence of prose.
@@ -295,4 +353,30 @@ func isTitleCase(t string) bool {
 	return n >= 2
 }
 
-func wordCount(t string) int { return len(strings.Fields(t)) }
+func wordCount(t string) int {
+	n, in := 0, false
+	for _, r := range t {
+		if unicode.IsSpace(r) {
+			in = false
+		} else if !in {
+			in = true
+			n++
+		}
+	}
+	return n
+}
+
+// strongHints holds, for each alternative of strongBoilerplate, a word it
+// cannot match without: a line with none of them is not tried.
+var strongHints = []string{"cookie", "captcha", "spam", "human", "robot", "characters", "rights reserved", "privacy", "terms of", "javascript", "blocker", "reproduction", "permission"}
+
+// mayBeStrong reports whether strongBoilerplate could match t.
+func mayBeStrong(t string) bool {
+	lower := strings.ToLower(t)
+	for _, h := range strongHints {
+		if strings.Contains(lower, h) {
+			return true
+		}
+	}
+	return false
+}

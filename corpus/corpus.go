@@ -16,8 +16,11 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // DefaultMaxFileSize is the largest article file Load accepts unless
@@ -122,6 +125,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 		warnings []string
 		errs     []error
 		seen     = map[string]string{}
+		files    []file
 	)
 	walkErr := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -155,25 +159,36 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 			return nil
 		}
 		seen[id] = p
-		data, err := readLimited(fsys, p, opts.maxFileSize())
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p, err))
-			return nil
-		}
-		doc, warns, err := Parse(id, data)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p, err))
-			return nil
-		}
-		doc.Path = p
-		for _, w := range warns {
-			warnings = append(warnings, p+": "+w)
-		}
-		docs = append(docs, doc)
+		files = append(files, file{path: p, id: id})
 		return nil
 	})
 	if walkErr != nil {
 		return nil, walkErr
+	}
+	// Reading and cleaning are most of a load's time, and files are
+	// independent: parse them in parallel, keeping their order.
+	parsed := make([]parsedFile, len(files))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, f := range files {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			parsed[i] = parseFile(fsys, f, opts.maxFileSize())
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, pf := range parsed {
+		if pf.err != nil {
+			errs = append(errs, pf.err)
+			continue
+		}
+		warnings = append(warnings, pf.warnings...)
+		docs = append(docs, pf.doc)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -182,6 +197,33 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 		return nil, ErrEmpty
 	}
 	return build(docs, warnings, opts.Split), nil
+}
+
+// file is an article file found by LoadFS.
+type file struct{ path, id string }
+
+// parsedFile is what parseFile made of one file.
+type parsedFile struct {
+	doc      Document
+	warnings []string
+	err      error
+}
+
+func parseFile(fsys fs.FS, f file, maxSize int64) parsedFile {
+	data, err := readLimited(fsys, f.path, maxSize)
+	if err != nil {
+		return parsedFile{err: fmt.Errorf("%s: %w", f.path, err)}
+	}
+	doc, warns, err := Parse(f.id, data)
+	if err != nil {
+		return parsedFile{err: fmt.Errorf("%s: %w", f.path, err)}
+	}
+	doc.Path = f.path
+	var out []string
+	for _, w := range warns {
+		out = append(out, f.path+": "+w)
+	}
+	return parsedFile{doc: doc, warnings: out}
 }
 
 // readLimited reads a file, refusing files over max bytes.

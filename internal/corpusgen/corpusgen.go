@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -161,3 +163,17 @@ func isMonth(w string) bool {
 }
 
 func pick(r *rand.Rand, xs []string) string { return xs[r.IntN(len(xs))] }
+
+// WriteDir writes the generated articles into dir as Markdown files with
+// front matter, the way an admin would supply them, for tests that load
+// a corpus from disk.
+func (g *Generated) WriteDir(dir string) error {
+	for _, d := range g.Corpus.Docs {
+		var b strings.Builder
+		fmt.Fprintf(&b, "---\ntitle: %s\nsource: %s\ndate: %s\n---\n%s\n", d.Title, d.Source, d.Date, d.Text)
+		if err := os.WriteFile(filepath.Join(dir, d.ID+".md"), []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("write generated article: %w", err)
+		}
+	}
+	return nil
+}

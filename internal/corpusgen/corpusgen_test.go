@@ -1,7 +1,10 @@
 package corpusgen_test
 
 import (
+	"context"
 	"testing"
+
+	"github.com/talkbot/talkbot/corpus"
 
 	"github.com/talkbot/talkbot/internal/corpusgen"
 )
@@ -33,4 +36,31 @@ func TestGenerate(t *testing.T) {
 		docs[d.Text] = true
 	}
 	t.Logf("%d docs; e.g. %q -> %s", len(a.Corpus.Docs), a.Questions[0].Text, a.Questions[0].Doc)
+}
+
+func TestWriteDirLoadsBack(t *testing.T) {
+	g, err := corpusgen.Generate(3, 300, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := g.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	c, err := corpus.Load(context.Background(), dir, corpus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Docs) != len(g.Corpus.Docs) {
+		t.Fatalf("%d documents loaded, %d written", len(c.Docs), len(g.Corpus.Docs))
+	}
+	for i, d := range c.Docs {
+		w := g.Corpus.Docs[i]
+		if d.ID != w.ID || d.Title != w.Title || d.Date != w.Date {
+			t.Errorf("document %d loaded as %q %q %q, written as %q %q %q", i, d.ID, d.Title, d.Date, w.ID, w.Title, w.Date)
+		}
+	}
+	if got, want := len(c.Passages), len(g.Corpus.Passages); got < want*9/10 {
+		t.Errorf("%d passages loaded, %d written: cleaning dropped generated text", got, want)
+	}
 }
