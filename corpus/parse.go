@@ -29,12 +29,14 @@ func Parse(id string, data []byte) (Document, []string, error) {
 		// The front matter names the title, so the line taken for one is text.
 		page.paragraphs = append([]string{page.title}, page.paragraphs...)
 	}
+	// Metadata is cut from the file's text; cloned, it does not keep the
+	// whole file alive beside the cleaned text.
 	doc := Document{
 		ID:     id,
-		Title:  firstNonEmpty(meta["title"], page.title),
-		Source: firstNonEmpty(meta["source"], page.source),
-		URL:    meta["url"],
-		Date:   normalizeDate(firstNonEmpty(meta["date"], page.date)),
+		Title:  strings.Clone(firstNonEmpty(meta["title"], page.title)),
+		Source: strings.Clone(firstNonEmpty(meta["source"], page.source)),
+		URL:    strings.Clone(meta["url"]),
+		Date:   strings.Clone(normalizeDate(firstNonEmpty(meta["date"], page.date))),
 		Text:   strings.Join(page.paragraphs, "\n\n"),
 	}
 	if doc.Text == "" {
@@ -68,7 +70,9 @@ func checkText(data []byte) error {
 		return fmt.Errorf("not valid UTF-8 (first bad byte at offset %d)", off)
 	}
 	controls, total := 0, 0
-	for _, r := range string(data) {
+	for off := 0; off < len(data); {
+		r, size := utf8.DecodeRune(data[off:])
+		off += size
 		total++
 		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' && r != '\f' {
 			controls++

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,7 @@ type Report struct {
 // indexes it.
 func Open(ctx context.Context, dir string, opts retrieval.Options) (*Library, Report, error) {
 	l := &Library{dir: dir, opts: opts}
+	defer debug.FreeOSMemory() // what the build used is not needed again
 	ix, rep, err := l.build(ctx)
 	if err != nil {
 		return nil, rep, err
@@ -55,10 +57,13 @@ func (l *Library) Live() *retrieval.Live { return l.live }
 func (l *Library) Dir() string { return l.dir }
 
 // Reload reads the corpus again and swaps it in. On error the corpus in
-// use keeps serving.
+// use keeps serving. Either way the memory the build used, and the old
+// corpus's, is handed back to the operating system: a reload is rare and
+// briefly needs two corpora's worth, which the process should not keep.
 func (l *Library) Reload(ctx context.Context) (Report, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer debug.FreeOSMemory()
 	ix, rep, err := l.build(ctx)
 	if err != nil {
 		return rep, err

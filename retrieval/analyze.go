@@ -48,17 +48,35 @@ type analyzer struct{ seen map[string]string }
 
 func newAnalyzer() *analyzer { return &analyzer{seen: map[string]string{}} }
 
-func (a *analyzer) terms(text string) []string {
-	var out []string
-	for _, w := range Words(text) {
+// terms appends the index terms of text to buf[:0] and returns it: an
+// index build analyzes every passage, so it reuses one buffer and splits
+// words without allocating.
+func (a *analyzer) terms(text string, buf []string) []string {
+	out := buf[:0]
+	start := -1
+	flush := func(end int) {
+		w := text[start:end]
 		t, ok := a.seen[w]
 		if !ok {
 			t = Term(w)
-			a.seen[w] = t
+			a.seen[strings.Clone(w)] = t // the key must not pin the whole text
 		}
 		if t != "" {
 			out = append(out, t)
 		}
+		start = -1
+	}
+	for i, r := range text {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+		} else if start >= 0 {
+			flush(i)
+		}
+	}
+	if start >= 0 {
+		flush(len(text))
 	}
 	return out
 }

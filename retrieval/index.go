@@ -61,19 +61,17 @@ var accumulators = sync.Pool{New: func() any { return &accumulator{} }}
 // passage, which is the only part that can fail.
 func Build(ctx context.Context, c *corpus.Corpus, opts Options) (*Index, error) {
 	ix := &Index{corpus: c, embed: opts.Embedder}
-	bodies := make([][]string, len(c.Passages))
-	titles := make([][]string, len(c.Passages))
-	docTitles := make([][]string, len(c.Docs))
 	an := newAnalyzer()
+	docTitles := make([][]string, len(c.Docs))
 	for i, d := range c.Docs {
-		docTitles[i] = an.terms(d.Title)
+		docTitles[i] = an.terms(d.Title, nil)
 	}
-	for i, p := range c.Passages {
-		bodies[i] = an.terms(p.Text)
-		titles[i] = docTitles[p.Doc]
-	}
-	ix.body = buildField(bodies)
-	ix.title = buildField(titles)
+	ix.body = buildField(len(c.Passages), func(i int, buf []string) []string {
+		return an.terms(c.Passages[i].Text, buf)
+	})
+	ix.title = buildField(len(c.Passages), func(i int, _ []string) []string {
+		return docTitles[c.Passages[i].Doc]
+	})
 	if opts.Embedder != nil {
 		d, err := buildDense(ctx, c, opts.Embedder, opts.EmbedBatch)
 		if err != nil {
@@ -84,32 +82,52 @@ func Build(ctx context.Context, c *corpus.Corpus, opts Options) (*Index, error) 
 	return ix, nil
 }
 
-func buildField(docs [][]string) field {
-	f := field{terms: map[string][]posting{}}
-	total := 0
-	for _, terms := range docs {
-		total += len(terms)
-	}
-	if len(docs) > 0 {
-		f.avgLen = float64(total) / float64(len(docs))
-	}
-	if f.avgLen == 0 {
-		f.avgLen = 1
-	}
+// buildField indexes n passages, whose terms termsOf gives (appending
+// to buf[:0] if it likes). It goes over them twice: first to count, so
+// that every posting list is allocated once at its exact size, out of one
+// array; then to fill them. A build thus never holds every passage's terms
+// at once nor leaves grown-and-dropped posting lists behind, which keeps
+// a reload's peak memory close to the index's own size.
+func buildField(n int, termsOf func(i int, buf []string) []string) field {
+	lens := make([]uint32, n)
+	df := map[string]int{}
 	counts := map[string]uint32{}
-	for i, terms := range docs {
+	var buf []string
+	total, postings := 0, 0
+	for i := range n {
+		buf = termsOf(i, buf)
+		lens[i] = uint32(len(buf))
+		total += len(buf)
 		clear(counts)
-		for _, t := range terms {
+		for _, t := range buf {
 			counts[t]++
 		}
-		norm := k1 * (1 - b + b*float64(len(terms))/f.avgLen)
-		for t, n := range counts {
-			tf := float64(n)
+		for t := range counts {
+			df[t]++
+		}
+		postings += len(counts)
+	}
+	f := field{terms: make(map[string][]posting, len(df)), avgLen: 1}
+	if n > 0 && total > 0 {
+		f.avgLen = float64(total) / float64(n)
+	}
+	all := make([]posting, postings)
+	off := 0
+	for t, d := range df {
+		f.terms[t] = all[off : off : off+d]
+		off += d
+	}
+	for i := range n {
+		buf = termsOf(i, buf)
+		clear(counts)
+		for _, t := range buf {
+			counts[t]++
+		}
+		norm := k1 * (1 - b + b*float64(lens[i])/f.avgLen)
+		for t, c := range counts {
+			tf := float64(c)
 			f.terms[t] = append(f.terms[t], posting{passage: uint32(i), w: float32(tf * (k1 + 1) / (tf + norm))})
 		}
-	}
-	for t, ps := range f.terms {
-		f.terms[t] = slices.Clip(ps) // drop append's spare capacity
 	}
 	return f
 }

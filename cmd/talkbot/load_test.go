@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/talkbot/talkbot/internal/corpusgen"
+	"github.com/talkbot/talkbot/internal/faketelegram"
+)
+
+// TestLoadMemory100k runs the real binary serving a 100k-passage corpus
+// against the Telegram double, has 100 chats ask and an admin reload the
+// corpus, and reads the process's resident memory: now and at its peak
+// (the reload holds the old index and the new one at once).
+func TestLoadMemory100k(t *testing.T) {
+	if f := flag.Lookup("test.run"); f == nil || !strings.Contains(f.Value.String(), "Load") {
+		t.Skip("long; run with -run Load")
+	}
+	const limitMB = 300
+	// The container image ships GOMEMLIMIT=200MiB: a reload briefly holds
+	// two corpora, and without a soft limit the garbage collector lets the
+	// heap grow to twice that before it collects.
+	memLimit := cmp.Or(os.Getenv("GOMEMLIMIT"), "200MiB")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "talkbot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	corpusDir := filepath.Join(dir, "corpus")
+	os.Mkdir(corpusDir, 0o755)
+	g, err := corpusgen.Generate(11, 100_000, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.WriteDir(corpusDir); err != nil {
+		t.Fatal(err)
+	}
+	passages := len(g.Corpus.Passages)
+	g = nil // the test's own copy is not the bot's memory
+
+	tg := faketelegram.New("123:LOAD-token", "talkbot_load")
+	defer tg.Close()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(),
+		"TELEGRAM_BOT_TOKEN=123:LOAD-token",
+		"TELEGRAM_API_ENDPOINT="+tg.URL,
+		"CORPUS_DIR="+corpusDir,
+		"ADMIN_IDS=42",
+		"REDIS_URL=",
+		"OPENAI_API_KEY=",
+		"LOG_LEVEL=warn",
+		"GOMEMLIMIT="+memLimit,
+	)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	if !tg.WaitFor(2*time.Minute, func() bool { return tg.Calls("getUpdates") > 0 }) {
+		t.Fatal("the bot did not start polling")
+	}
+	ready := time.Since(start)
+	const chats = 100
+	ask := func(round int) {
+		t.Helper()
+		for i := range chats {
+			tg.PushText(int64(30_000+i), fmt.Sprintf("%s (round %d)", "Where did Putin and Biden last meet in person?", round))
+		}
+		if !tg.WaitFor(2*time.Minute, func() bool {
+			for i := range chats {
+				if len(tg.SentTo(int64(30_000+i))) < round {
+					return false
+				}
+			}
+			return true
+		}) {
+			t.Fatalf("round %d: not every chat was answered", round)
+		}
+	}
+	ask(1)
+	serving := memory(t, cmd.Process.Pid)
+	tg.PushText(42, "/reload")
+	if !tg.WaitFor(2*time.Minute, func() bool { return len(tg.SentTo(42)) > 0 }) {
+		t.Fatal("no reply to /reload")
+	}
+	if got := tg.SentTo(42)[0].Text; !strings.Contains(got, "Reloaded") {
+		t.Fatalf("reload reply %q", got)
+	}
+	ask(2)
+	after := memory(t, cmd.Process.Pid)
+	t.Logf("serving %d passages with GOMEMLIMIT=%s: ready in %v; resident %d MB after %d answers, %d MB after a reload and %d more; peak %d MB (limit %d MB)",
+		passages, memLimit, ready.Round(time.Millisecond), serving.rss, chats, after.rss, chats, after.peak, limitMB)
+	if after.rss > limitMB {
+		t.Errorf("resident memory %d MB serving %d passages, want under %d MB", after.rss, passages, limitMB)
+	}
+	if after.peak > limitMB {
+		t.Errorf("peak resident memory %d MB, want under %d MB", after.peak, limitMB)
+	}
+}
+
+type rss struct{ rss, peak int } // MB
+
+// memory reads a process's resident set size, now and at its peak.
+func memory(t *testing.T, pid int) rss {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	defer f.Close()
+	var m rss
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		switch k {
+		case "VmRSS":
+			m.rss = kb / 1024
+		case "VmHWM":
+			m.peak = kb / 1024
+		}
+	}
+	return m
+}
