@@ -21,8 +21,9 @@ import (
 
 // Question is a generated question and the article that answers it.
 type Question struct {
-	Text string
-	Doc  string // Document.ID
+	Text   string
+	Doc    string // Document.ID
+	Answer string // the sentence that answers it; other articles may hold it too
 }
 
 // Generated is a corpus and questions about it.
@@ -43,6 +44,18 @@ var (
 // Generate returns a corpus of at least passages passages, and
 // questions for up to maxQuestions of its articles.
 func Generate(seed uint64, passages, maxQuestions int) (*Generated, error) {
+	return generate(seed, passages, maxQuestions, 0)
+}
+
+// GenerateShared is Generate with every name drawn from a pool of names
+// names, as a newsroom's articles keep returning to the same people: a
+// name no longer points to one article, and questions, which ask by names
+// and two words of the answering sentence, must be told apart by the rest.
+func GenerateShared(seed uint64, passages, maxQuestions, names int) (*Generated, error) {
+	return generate(seed, passages, maxQuestions, names)
+}
+
+func generate(seed uint64, passages, maxQuestions, names int) (*Generated, error) {
 	seeds, err := corpus.Load(context.Background(), "", corpus.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("load seed articles: %w", err)
@@ -56,12 +69,16 @@ func Generate(seed uint64, passages, maxQuestions int) (*Generated, error) {
 		}
 	}
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	var pool []string
+	for range names {
+		pool = append(pool, name(r))
+	}
 	var docs []corpus.Document
 	var questions []Question
 	total := 0
 	split := corpus.Splitter{}
 	for i := 0; total < passages; i++ {
-		d, q := article(r, i, sentences)
+		d, q := article(r, i, sentences, pool)
 		docs = append(docs, d)
 		total += len(corpus.New([]corpus.Document{d}, split).Passages)
 		if len(questions) < maxQuestions && q.Text != "" {
@@ -82,15 +99,19 @@ func name(r *rand.Rand) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// article recombines seed sentences into one article with its own names,
-// numbers and date, and asks a question only it answers.
-func article(r *rand.Rand, i int, sentences []string) (corpus.Document, Question) {
+// article recombines seed sentences into one article with its own names
+// (made up, or from pool if it is not empty), numbers and date, and asks
+// a question about it.
+func article(r *rand.Rand, i int, sentences, pool []string) (corpus.Document, Question) {
 	names := map[string]string{} // seed name -> this article's name
 	rename := func(w string) string {
 		if n, ok := names[w]; ok {
 			return n
 		}
 		n := name(r)
+		if len(pool) > 0 {
+			n = pool[r.IntN(len(pool))]
+		}
 		names[w] = n
 		return n
 	}
@@ -150,7 +171,7 @@ func question(r *rand.Rand, doc corpus.Document) Question {
 	}
 	r.Shuffle(len(words), func(a, b int) { words[a], words[b] = words[b], words[a] })
 	q := fmt.Sprintf("What about %s and the %s %s?", strings.Join(names[:min(2, len(names))], " and "), words[0], words[1])
-	return Question{Text: q, Doc: doc.ID}
+	return Question{Text: q, Doc: doc.ID, Answer: s}
 }
 
 func isMonth(w string) bool {
