@@ -123,6 +123,14 @@ type Options struct {
 	Similar    SimilarCache
 	Embedder   retrieval.Embedder
 	Similarity float64
+	// Observer, if set, is told about searches and cache lookups.
+	Observer Observer
+}
+
+// Observer is told what the service does, for metrics.
+type Observer interface {
+	Retrieval(took time.Duration)
+	CacheLookup(hit bool)
 }
 
 // NewService returns a service answering from index. A nil chat means
@@ -224,7 +232,11 @@ func (s *Service) fallback(ctx context.Context, ix *retrieval.Index, req Request
 // search runs a query, logging rather than failing when only the dense
 // half of a hybrid search broke.
 func (s *Service) search(ctx context.Context, ix *retrieval.Index, q retrieval.Query, k int) []retrieval.Hit {
+	start := time.Now()
 	hits, err := ix.Search(ctx, q, k)
+	if s.opts.Observer != nil {
+		s.opts.Observer.Retrieval(time.Since(start))
+	}
 	if err != nil {
 		s.log.WarnContext(ctx, "dense retrieval failed; using BM25 alone", "err", err)
 	}

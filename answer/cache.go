@@ -129,6 +129,9 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 			unlock, ok := s.opts.Cache.Lock(ctx, key, lockTTL)
 			if ok {
 				defer unlock()
+				if s.opts.Observer != nil {
+					s.opts.Observer.CacheLookup(false)
+				}
 				a, err := compute()
 				if err == nil && a.Mode == s.Mode() { // not a fallback: that is no answer to keep
 					s.opts.Cache.Set(ctx, key, a, s.opts.CacheTTL)
@@ -157,6 +160,9 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 // hit turns a cached answer into the reply to req.
 func (s *Service) hit(a Answer, req Request) Answer {
 	s.cacheHits.Add(1)
+	if s.opts.Observer != nil {
+		s.opts.Observer.CacheLookup(true)
+	}
 	a.Question = req.Question
 	a.Cached = true
 	return a

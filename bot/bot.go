@@ -65,7 +65,28 @@ type Config struct {
 	Updates UpdateLog
 	// Peers, when set, are told of reloads and list the versions served.
 	Peers Peers
+	// Observer, if set, is told each question's outcome and each failed
+	// Telegram call, for metrics.
+	Observer Observer
+	// LogQuestions puts the text of questions in the log. Off by
+	// default: what people ask is theirs.
+	LogQuestions bool
 }
+
+// Observer is told what the bot does, for metrics.
+type Observer interface {
+	// Question counts a question by outcome: answered, refused or error.
+	Question(outcome string)
+	// TelegramError counts a failed Telegram call by error code, 0 for
+	// a network failure.
+	TelegramError(code int)
+}
+
+// nopObserver is the Observer of a bot configured without one.
+type nopObserver struct{}
+
+func (nopObserver) Question(string)   {}
+func (nopObserver) TelegramError(int) {}
 
 // UpdateLog records the updates handled by every process serving the
 // bot, so none is answered twice.
@@ -85,6 +106,9 @@ type Peers interface {
 }
 
 func (c *Config) defaults() {
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
 	if c.Workers <= 0 {
 		c.Workers = 128
 	}
@@ -141,7 +165,7 @@ func New(api *tgbotapi.BotAPI, answers Answerer, lib Library, mem Memory, cfg Co
 	}
 	return &Bot{
 		api: api, self: api.Self, answers: answers, lib: lib, mem: mem, cfg: cfg, log: log,
-		send: newSender(api, log), started: time.Now(), sources: map[int]answer.Answer{}, warned: map[int64]time.Time{},
+		send: newSender(api, log, cfg.Observer), started: time.Now(), sources: map[int]answer.Answer{}, warned: map[int64]time.Time{},
 		mention: regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(api.Self.UserName) + `\b[,:]?`),
 	}
 }
@@ -179,6 +203,7 @@ func (b *Bot) Run(ctx context.Context) error {
 				break
 			}
 			b.log.Warn("get updates", "err", err)
+			b.cfg.Observer.TelegramError(errorCode(err))
 			sleep(ctx, backoff)
 			backoff = min(2*backoff, capWait)
 			continue
@@ -542,20 +567,24 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 	shown := live.finish() // the message showing the answer so far, to edit into the final one
 	if err != nil {
 		b.failed.Add(1)
-		b.log.Error("answer failed", "chat", r.chat, "err", err, "took", time.Since(start))
+		b.cfg.Observer.Question("error")
 		msg := "Sorry, I could not answer that just now. Please try again in a moment."
 		if errors.Is(err, answer.ErrEmptyQuestion) {
 			msg = "Please type a question about the articles."
 		}
 		b.sendHTML(ctx, r, []string{msg}, nil, shown)
+		b.logQuestion(ctx, r, text, start, a, err)
 		return
 	}
+	outcome := "answered"
 	if a.Answered {
 		b.answered.Add(1)
 	} else {
 		b.refused.Add(1)
+		outcome = "refused"
 	}
-	b.log.Info("answered", "chat", r.chat, "took", time.Since(start), "answered", a.Answered, "citations", len(a.Citations), "mode", a.Mode)
+	b.cfg.Observer.Question(outcome)
+	defer b.logQuestion(ctx, r, text, start, a, nil)
 	b.mem.Append(ctx, r.chat, answer.Turn{Question: text, Answer: a.Text})
 	var markup *tgbotapi.InlineKeyboardMarkup
 	if len(a.Citations) > 0 {
@@ -564,6 +593,31 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 		markup = &kb
 	}
 	b.sendHTML(ctx, r, Split(answerBlocks(a), MaxMessage), markup, shown)
+}
+
+// logQuestion writes the one log line of a question, once its reply is
+// out. The question's text is left out unless the operator asked for it.
+func (b *Bot) logQuestion(ctx context.Context, r reply, text string, start time.Time, a answer.Answer, err error) {
+	attrs := []slog.Attr{
+		slog.Int64("chat", r.chat),
+		slog.Int64("user", r.user),
+		slog.Int64("latency_ms", time.Since(start).Milliseconds()),
+		slog.Bool("cache_hit", a.Cached),
+		slog.Int("citations", len(a.Citations)),
+		slog.String("mode", a.Mode),
+	}
+	if b.cfg.LogQuestions {
+		attrs = append(attrs, slog.String("question", text))
+	}
+	switch {
+	case err != nil:
+		attrs = append(attrs, slog.String("outcome", "error"), slog.String("err", err.Error()))
+		b.log.LogAttrs(ctx, slog.LevelError, "question", attrs...)
+	case a.Answered:
+		b.log.LogAttrs(ctx, slog.LevelInfo, "question", append(attrs, slog.String("outcome", "answered"))...)
+	default:
+		b.log.LogAttrs(ctx, slog.LevelInfo, "question", append(attrs, slog.String("outcome", "refused"))...)
+	}
 }
 
 // typing sends the "typing…" chat action; it is best effort, left out

@@ -54,6 +54,7 @@ var errBusy = errors.New("telegram sends are backed up")
 type sender struct {
 	api    API
 	log    *slog.Logger
+	obs    Observer
 	global *rate.Limiter // messages and edits
 	other  *rate.Limiter // chat actions and callback answers, which are not messages
 
@@ -71,10 +72,11 @@ type chatPace struct {
 	used time.Time // guarded by sender.mu
 }
 
-func newSender(api API, log *slog.Logger) *sender {
+func newSender(api API, log *slog.Logger, obs Observer) *sender {
 	return &sender{
 		api:    api,
 		log:    log,
+		obs:    obs,
 		global: rate.NewLimiter(perBot, 1),
 		other:  rate.NewLimiter(perBot, perBot),
 		chats:  map[int64]*chatPace{},
@@ -195,6 +197,7 @@ func (s *sender) sendPaced(ctx context.Context, method string, chatID int64, par
 			return m, nil
 		}
 		last = err
+		s.obs.TelegramError(errorCode(err))
 		var tgErr *tgbotapi.Error
 		switch {
 		case errors.As(err, &tgErr) && tgErr.Code == http.StatusTooManyRequests:
@@ -245,6 +248,15 @@ func (s *sender) tryRequest(c tgbotapi.Chattable) error {
 	}
 	_, err := s.api.Request(c)
 	return err
+}
+
+// errorCode is the Bot API error code of err, or 0 for a network error.
+func errorCode(err error) int {
+	var tgErr *tgbotapi.Error
+	if errors.As(err, &tgErr) {
+		return tgErr.Code
+	}
+	return 0
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -25,7 +25,23 @@ type Library struct {
 	dir  string // "" means the embedded seeds
 	opts retrieval.Options
 	live *retrieval.Live
-	mu   sync.Mutex // one reload at a time
+	mu   sync.Mutex // one reload at a time; guards observer
+	obs  Observer
+}
+
+// Observer is told the outcome of every reload, for metrics.
+type Observer interface {
+	Loaded(docs, passages int, version string, err error)
+}
+
+// Observe has o told about reloads from now on, and at once about the
+// corpus being served.
+func (l *Library) Observe(o Observer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.obs = o
+	c := l.live.Index().Corpus()
+	o.Loaded(len(c.Docs), len(c.Passages), c.Version, nil)
 }
 
 // Report says what a load produced.
@@ -174,13 +190,16 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(f.Name(), path)
 }
 
-func (l *Library) build(ctx context.Context) (*retrieval.Index, Report, error) {
+func (l *Library) build(ctx context.Context) (ix *retrieval.Index, rep Report, err error) {
+	if l.obs != nil {
+		defer func() { l.obs.Loaded(rep.Docs, rep.Passages, rep.Version, err) }()
+	}
 	start := time.Now()
 	c, err := corpus.Load(ctx, l.dir, corpus.Options{})
 	if err != nil {
 		return nil, Report{}, err
 	}
-	ix, err := retrieval.Build(ctx, c, l.opts)
+	ix, err = retrieval.Build(ctx, c, l.opts)
 	if err != nil {
 		return nil, Report{}, fmt.Errorf("index corpus %s: %w", c.Version, err)
 	}

@@ -33,6 +33,22 @@ type Config struct {
 	MaxTries        int           // attempts per call; DefaultTries when zero
 	// HTTPClient sends the requests; a client with Timeout is built when nil.
 	HTTPClient *http.Client
+	// Observer, if set, is told about every call, for metrics.
+	Observer Observer
+}
+
+// Observer is told about each call to the model: its kind ("chat",
+// "stream" or "embed"), how long it took with its retries, its error and
+// the tokens the server reported (0 when it did not say).
+type Observer interface {
+	ModelCall(kind string, took time.Duration, err error, promptTokens, completionTokens int)
+}
+
+// observe reports a call begun at start to the observer, if any.
+func (c *Client) observe(kind string, start time.Time, err error, usage openai.Usage) {
+	if c.obs != nil {
+		c.obs.ModelCall(kind, time.Since(start), err, usage.PromptTokens, usage.CompletionTokens)
+	}
 }
 
 // Client is an LLM client. It is safe for concurrent use.
@@ -41,6 +57,7 @@ type Client struct {
 	model    string
 	embModel string
 	timeout  time.Duration
+	obs      Observer
 }
 
 // New returns a client for cfg.
@@ -68,6 +85,7 @@ func New(cfg Config) *Client {
 		model:    cfg.Model,
 		embModel: cfg.EmbeddingsModel,
 		timeout:  cfg.Timeout,
+		obs:      cfg.Observer,
 	}
 }
 
@@ -87,10 +105,12 @@ func (c *Client) chatRequest(system, user string) openai.ChatCompletionRequest {
 }
 
 // Complete sends one chat completion and returns the reply's text.
-func (c *Client) Complete(ctx context.Context, system, user string) (string, error) {
+func (c *Client) Complete(ctx context.Context, system, user string) (reply string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	start := time.Now()
 	resp, err := c.api.CreateChatCompletion(ctx, c.chatRequest(system, user))
+	defer func() { c.observe("chat", start, err, resp.Usage) }()
 	if err != nil {
 		return "", c.wrap("chat completion", ctx, err)
 	}
@@ -104,9 +124,12 @@ func (c *Client) Complete(ctx context.Context, system, user string) (string, err
 // written: delta gets each new piece, in order. It returns the whole
 // reply. A stream that ends before the model finished is an error, not a
 // short reply.
-func (c *Client) Stream(ctx context.Context, system, user string, delta func(string)) (string, error) {
+func (c *Client) Stream(ctx context.Context, system, user string, delta func(string)) (reply string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	start := time.Now()
+	var usage openai.Usage
+	defer func() { c.observe("stream", start, err, usage) }()
 	req := c.chatRequest(system, user)
 	req.Stream = true
 	stream, err := c.api.CreateChatCompletionStream(ctx, req)
@@ -114,7 +137,7 @@ func (c *Client) Stream(ctx context.Context, system, user string, delta func(str
 		return "", c.wrap("chat completion stream", ctx, err)
 	}
 	defer stream.Close()
-	var reply strings.Builder
+	var text strings.Builder
 	finished := false
 	for {
 		chunk, err := stream.Recv()
@@ -124,12 +147,15 @@ func (c *Client) Stream(ctx context.Context, system, user string, delta func(str
 		if err != nil {
 			return "", c.wrap("chat completion stream", ctx, err)
 		}
+		if chunk.Usage != nil { // servers that report it do so in the last chunk
+			usage = *chunk.Usage
+		}
 		for _, ch := range chunk.Choices {
 			if ch.Index != 0 {
 				continue
 			}
 			if ch.Delta.Content != "" {
-				reply.WriteString(ch.Delta.Content)
+				text.WriteString(ch.Delta.Content)
 				if delta != nil {
 					delta(ch.Delta.Content)
 				}
@@ -142,7 +168,7 @@ func (c *Client) Stream(ctx context.Context, system, user string, delta func(str
 	if !finished {
 		return "", fmt.Errorf("chat completion stream with %s: %w", c.model, ErrIncomplete)
 	}
-	return reply.String(), nil
+	return text.String(), nil
 }
 
 // ErrIncomplete is wrapped by errors of streams that broke off before
@@ -150,16 +176,18 @@ func (c *Client) Stream(ctx context.Context, system, user string, delta func(str
 var ErrIncomplete = errors.New("the reply broke off before it was finished")
 
 // Embed returns one embedding per text, in order.
-func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+func (c *Client) Embed(ctx context.Context, texts []string) (vecs [][]float32, err error) {
 	if c.embModel == "" {
 		return nil, errors.New("embeddings: no embeddings model configured")
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	start := time.Now()
 	resp, err := c.api.CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{
 		Input: texts,
 		Model: openai.EmbeddingModel(c.embModel),
 	})
+	defer func() { c.observe("embed", start, err, openai.Usage{PromptTokens: resp.Usage.PromptTokens}) }()
 	if err != nil {
 		return nil, c.wrap("embeddings", ctx, err)
 	}

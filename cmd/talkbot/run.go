@@ -28,6 +28,7 @@ usage:
   talkbot eval --qa FILE [--corpus DIR] [--json] score a question set
   talkbot sources [--json] [--corpus DIR]        list the documents of the corpus
   talkbot serve [--corpus DIR]                   run the Telegram bot (TELEGRAM_BOT_TOKEN)
+  talkbot config                                 print the effective configuration, secrets masked, and its problems
 
 Run "talkbot COMMAND -h" for the flags and environment variables of a command.
 `
@@ -50,11 +51,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runSources(ctx, rest, getenv, stdout, stderr)
 	case "serve":
 		return runServe(ctx, rest, getenv, stderr)
+	case "config":
+		return runConfig(rest, getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q (want ask, chat, eval, sources or serve)", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (want ask, chat, eval, sources, serve or config)", cmd)}
 }
 
 func runAsk(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -208,7 +211,7 @@ func runSources(ctx context.Context, args []string, getenv func(string) string, 
 // returned func closes the connection.
 func newService(ctx context.Context, cfg config, stderr io.Writer, cached bool) (*answer.Service, func(), error) {
 	log := newLogger(cfg.LogLevel, stderr)
-	chat, ropts, opts := answerParts(cfg)
+	chat, ropts, opts := answerParts(cfg, nil)
 	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
 	if err != nil {
 		return nil, nil, err
@@ -230,8 +233,9 @@ func newService(ctx context.Context, cfg config, stderr io.Writer, cached bool) 
 }
 
 // answerParts picks the mode from cfg: the LLM to answer with (nil:
-// offline), the retrieval options and the answer options.
-func answerParts(cfg config) (answer.Chat, retrieval.Options, answer.Options) {
+// offline), the retrieval options and the answer options. obs, if not
+// nil, is told about every call to the LLM.
+func answerParts(cfg config, obs llm.Observer) (answer.Chat, retrieval.Options, answer.Options) {
 	opts := answer.Options{CacheTTL: cfg.CacheTTL, Similarity: cfg.Similarity}
 	if !cfg.llmMode() {
 		return nil, retrieval.Options{}, opts
@@ -242,6 +246,7 @@ func answerParts(cfg config) (answer.Chat, retrieval.Options, answer.Options) {
 		Model:           cfg.Model,
 		EmbeddingsModel: cfg.EmbeddingsModel,
 		Timeout:         cfg.LLMTimeout,
+		Observer:        obs,
 	})
 	opts.Model = client.Model()
 	var ropts retrieval.Options

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -260,10 +261,13 @@ func TestServeConfig(t *testing.T) {
 			"", []string{"TELEGRAM_WEBHOOK_URL: want an https:// URL", "TELEGRAM_WEBHOOK_SECRET", "LISTEN_ADDR"}},
 		{"webhook without secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/hook"},
 			"", []string{"TELEGRAM_WEBHOOK_SECRET"}},
+		{"common and serve problems together", map[string]string{"OPENAI_BASE_URL": "localhost:11434", "CORPUS_DIR": "/no/such/dir", "METRICS_ADDR": "9090", "LOG_QUESTIONS": "maybe", "CACHE_TTL": "forever"},
+			"", []string{"OPENAI_BASE_URL", "TELEGRAM_BOT_TOKEN is not set", `CORPUS_DIR="/no/such/dir"`, "METRICS_ADDR", "LOG_QUESTIONS", "CACHE_TTL"}},
+		{"corpus is a file", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "CORPUS_DIR": "run_test.go"}, "", []string{"not a directory"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sc, err := loadServeConfig(env(tt.vars))
+			_, sc, err := loadServe(nil, env(tt.vars), io.Discard)
 			if tt.wantErr == nil {
 				if err != nil || sc.endpoint != tt.endpoint {
 					t.Fatalf("endpoint %q, err %v", sc.endpoint, err)

@@ -3,11 +3,13 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/bot"
 	"github.com/talkbot/talkbot/library"
+	"github.com/talkbot/talkbot/metrics"
 	"github.com/talkbot/talkbot/redisstore"
 )
 
@@ -32,30 +35,52 @@ var serveVars = [][2]string{
 	{"TELEGRAM_WEBHOOK_SECRET", "secret Telegram sends with each update (required in webhook mode)"},
 	{"LISTEN_ADDR", "address the webhook server listens on (default :8080)"},
 	{"RATE_LIMIT", "questions a minute each user may ask (default 20)"},
+	{"METRICS_ADDR", "address of /metrics, /healthz and /readyz (default :9090; off turns them off)"},
+	{"LOG_QUESTIONS", "true puts the text of questions in the log (default false: privacy)"},
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, rest, err := loadConfig("serve", "serve [flags]", args, getenv, stderr, nil)
+	cfg, sc, err := loadServe(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return usageError{fmt.Sprintf("serve: unexpected argument %q", rest[0])}
-	}
-	sc, err := loadServeConfig(getenv)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel, slog.LevelInfo)}))
+	log := serveLogger(stderr, logLevel(cfg.LogLevel, slog.LevelInfo))
+	m := metrics.New()
 
-	chat, ropts, svcOpts := answerParts(cfg)
+	chat, ropts, svcOpts := answerParts(cfg, m)
 	svcOpts.FallbackOffline = true // a user always gets a reply
 	svcOpts.HistoryTurns = sc.turns
+	svcOpts.Observer = m
 	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
 	if err != nil {
 		return err
 	}
-	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", rep.Warnings, "took", rep.Took)
+	lib.Observe(m)
+	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "took", rep.Took)
+	for _, w := range rep.Warnings {
+		log.Warn("corpus", "warning", w)
+	}
+	checks := map[string]metrics.Check{
+		"corpus": func(context.Context) error {
+			if lib.Live().Index() == nil {
+				return errors.New("no corpus loaded")
+			}
+			return nil
+		},
+	}
+	if sc.metricsAddr != "" {
+		ln, err := net.Listen("tcp", sc.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: listen on %s: %w", sc.metricsAddr, err)
+		}
+		mux := metrics.Mux(m, checks) // checks gains Redis's below, before the first probe can matter
+		go func() {
+			if err := metrics.Serve(ctx, ln, mux, log); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		log.Info("metrics", "addr", ln.Addr().String())
+	}
 
 	const poll = 30 * time.Second
 	client := bot.NewClient(sc.token, poll+15*time.Second)
@@ -71,6 +96,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		PollTimeout:  poll,
 		FileEndpoint: sc.fileEndpoint,
 		Limiter:      bot.NewLocalLimiter(sc.perMinute),
+		Observer:     m,
+		LogQuestions: sc.logQuestions,
 	}
 	if cfg.RedisURL != "" {
 		store, err := openStore(cfg, log)
@@ -78,6 +105,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		defer store.Close()
+		checks["redis"] = store.Ping
 		svcOpts.Cache = store.Cache()
 		svcOpts.Similar = store.Similar(cfg.CacheTTL)
 		memory = store.Memory(sc.turns, sc.idle, mem)
@@ -116,6 +144,68 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return b.ServeWebhook(ctx, sc.webhook, ln)
 }
 
+// loadServe reads and checks serve's whole configuration, reporting
+// every problem at once, before anything starts: the common settings,
+// serve's own, and whether the corpus directory can be read.
+func loadServe(args []string, getenv func(string) string, stderr io.Writer) (config, serveConfig, error) {
+	cfg, rest, err := loadConfig("serve", "serve [flags]", args, getenv, stderr, nil)
+	if errors.Is(err, errUsageShown) {
+		return cfg, serveConfig{}, err
+	}
+	var problems []string
+	var ue usageError
+	if errors.As(err, &ue) {
+		problems = append(problems, ue.msg)
+	} else if err != nil {
+		return cfg, serveConfig{}, err
+	}
+	if len(rest) > 0 {
+		problems = append(problems, fmt.Sprintf("serve: unexpected argument %q", rest[0]))
+	}
+	sc, err := loadServeConfig(getenv)
+	if errors.As(err, &ue) {
+		problems = append(problems, ue.msg)
+	}
+	if err := checkCorpusDir(cfg.CorpusDir); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return cfg, sc, usageError{strings.Join(problems, "; ")}
+	}
+	return cfg, sc, nil
+}
+
+// checkCorpusDir reports a corpus directory that cannot be read; what is
+// in it is checked when it loads.
+func checkCorpusDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("CORPUS_DIR=%q: %v", dir, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("CORPUS_DIR=%q: not a directory", dir)
+	}
+	if _, err := os.ReadDir(dir); err != nil {
+		return fmt.Errorf("CORPUS_DIR=%q: cannot be read: %v", dir, errors.Unwrap(err))
+	}
+	return nil
+}
+
+// serveLogger logs JSON, one object a line, for log collectors; text when
+// a person watches stderr on a terminal.
+func serveLogger(stderr io.Writer, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if f, ok := stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(stderr, opts))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(stderr, opts))
+}
+
 type serveConfig struct {
 	token, endpoint string
 	fileEndpoint    string
@@ -125,6 +215,8 @@ type serveConfig struct {
 	webhook         bot.Webhook // URL empty: long polling
 	listen          string
 	perMinute       int
+	metricsAddr     string // "" means no metrics server
+	logQuestions    bool
 }
 
 var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -194,8 +286,38 @@ func loadServeConfig(getenv func(string) string) (serveConfig, error) {
 			problems = append(problems, fmt.Sprintf("LISTEN_ADDR=%q: want host:port, such as :8080", sc.listen))
 		}
 	}
+	sc.metricsAddr = ":9090"
+	if v, set := lookup(getenv, "METRICS_ADDR"); set {
+		sc.metricsAddr = v
+	}
+	if sc.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(sc.metricsAddr); err != nil {
+			problems = append(problems, fmt.Sprintf("METRICS_ADDR=%q: want host:port, such as :9090, or empty for none", sc.metricsAddr))
+		}
+	}
+	if v := getenv("LOG_QUESTIONS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("LOG_QUESTIONS=%q: want true or false", v))
+		}
+		sc.logQuestions = b
+	}
 	if len(problems) > 0 {
 		return sc, usageError{strings.Join(problems, "; ")}
 	}
 	return sc, nil
+}
+
+// lookup reads a variable whose default is on, so that it can be turned
+// off. getenv cannot tell a variable set empty from one unset, so "off"
+// (or "none", "-") turns it off; empty or unset keeps the default.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	switch v {
+	case "":
+		return "", false
+	case "-", "none", "off":
+		return "", true
+	}
+	return v, true
 }
