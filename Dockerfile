@@ -1,4 +1,7 @@
-# Build a static binary with the seed corpus embedded.
+# syntax=docker/dockerfile:1
+# talkbot: build with `docker build -t talkbot .`, run with compose.yaml.
+
+# Build a static binary (no cgo) with the seed corpus embedded.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -6,9 +9,16 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/talkbot ./cmd/talkbot
 
-# A minimal image with CA certificates, running as a non-root user.
+# A minimal image: CA certificates and time zones, no shell, a non-root user.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/talkbot /talkbot
 USER nonroot:nonroot
+# Metrics and health on 9090; the webhook, if used, on 8080. A reload
+# briefly holds two corpora: the soft memory limit keeps the garbage
+# collector from letting the heap double (raise it for corpora well over
+# 100k passages; it is a target, not a cap).
+ENV METRICS_ADDR=:9090 GOMEMLIMIT=200MiB
+EXPOSE 8080 9090
+HEALTHCHECK --interval=30s --timeout=5s --start-period=2m --retries=3 CMD ["/talkbot", "healthcheck"]
 ENTRYPOINT ["/talkbot"]
-CMD ["--help"]
+CMD ["serve"]

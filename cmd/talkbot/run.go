@@ -29,6 +29,7 @@ usage:
   talkbot sources [--json] [--corpus DIR]        list the documents of the corpus
   talkbot serve [--corpus DIR]                   run the Telegram bot (TELEGRAM_BOT_TOKEN)
   talkbot config                                 print the effective configuration, secrets masked, and its problems
+  talkbot healthcheck                            exit 0 if the bot on METRICS_ADDR is alive (for containers)
 
 Run "talkbot COMMAND -h" for the flags and environment variables of a command.
 `
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runServe(ctx, rest, getenv, stderr)
 	case "config":
 		return runConfig(rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, getenv)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -139,6 +139,9 @@ func TestServeInProduction(t *testing.T) {
 	if code, body := get(t, "http://"+metricsAddr+"/healthz"); code != 200 {
 		t.Errorf("/healthz: %d %s", code, body)
 	}
+	if _, _, err := runCmd(t, map[string]string{"METRICS_ADDR": metricsAddr}, "", "healthcheck"); err != nil {
+		t.Errorf("talkbot healthcheck against the running bot: %v", err)
+	}
 	if code, body := get(t, "http://"+metricsAddr+"/readyz"); code != 200 {
 		t.Errorf("/readyz: %d %s", code, body)
 	}
