@@ -11,9 +11,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"golang.org/x/sync/singleflight"
 
@@ -185,12 +187,32 @@ func (s *Service) complete(ctx context.Context, system, user string) (string, er
 	return reply, err
 }
 
+// terminalEscape matches ANSI escape sequences ("\x1b[31m"), which
+// terminals act on and nothing else should see.
+var terminalEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_])`)
+
+// CleanText makes untrusted text safe to search, show and quote: invalid
+// UTF-8 and terminal escape sequences are dropped, control and format
+// characters (bidirectional overrides, zero-width spaces) become spaces,
+// and runs of white space shrink to one.
+func CleanText(s string) string {
+	s = strings.ToValidUTF8(s, " ")
+	s = terminalEscape.ReplaceAllString(s, " ")
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
 // ErrEmptyQuestion is returned for a question with no words in it.
 var ErrEmptyQuestion = errors.New("the question is empty")
 
 // Answer answers one question.
 func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
-	req.Question = strings.TrimSpace(req.Question)
+	req.Question = CleanText(req.Question)
 	if len(retrieval.Words(req.Question)) == 0 {
 		return Answer{}, ErrEmptyQuestion
 	}

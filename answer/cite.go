@@ -49,6 +49,24 @@ func ParseCitations(text string, given int) (string, []int) {
 		}
 		return b.String()
 	})
+	// Dropping a marker can join the brackets around it into a new one
+	// ("[[0]0]" → "[0]"): drop those too, until none is left.
+	for {
+		next := markerGroup.ReplaceAllStringFunc(out, func(group string) string {
+			for _, m := range markerNumbers.FindAllString(group, -1) {
+				for _, n := range expand(m) {
+					if n < 1 || n > len(order) {
+						return ""
+					}
+				}
+			}
+			return group
+		})
+		if next == out {
+			break
+		}
+		out = next
+	}
 	return tidy(out), order
 }
 

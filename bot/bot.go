@@ -259,9 +259,10 @@ func (b *Bot) accept(ctx context.Context, d *dispatcher, in *intake, u tgbotapi.
 			return false
 		}
 	}
+	adm := b.admit(ctx, u)
 	d.submit(chatOf(u), func() {
 		defer in.done(u.UpdateID)
-		b.handle(ctx, u, thread)
+		b.handle(ctx, u, thread, adm)
 		if log := b.cfg.Updates; log != nil && !webhook {
 			log.Claim(ctx, u.UpdateID)
 		}
@@ -328,7 +329,7 @@ func chatOf(u tgbotapi.Update) int64 {
 }
 
 // handle deals with one update; it never panics the process.
-func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, thread int) {
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, thread int, adm admission) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error("panic handling update", "update", u.UpdateID, "panic", fmt.Sprint(r))
@@ -338,7 +339,7 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, thread int) {
 	case u.CallbackQuery != nil:
 		b.callback(ctx, u.CallbackQuery)
 	case u.Message != nil:
-		b.message(ctx, u.Message, thread)
+		b.message(ctx, u.Message, thread, adm)
 	default:
 		b.log.Debug("ignored update", "update", u.UpdateID) // edits, channel posts, …
 	}
@@ -353,7 +354,7 @@ type reply struct {
 	private bool
 }
 
-func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
+func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int, adm admission) {
 	if m.Chat == nil || m.From == nil || m.From.IsBot {
 		return
 	}
@@ -381,7 +382,7 @@ func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
 	case utf8.RuneCountInString(text) > b.cfg.MaxQuestion:
 		b.say(ctx, r, fmt.Sprintf("That message is too long for me: please ask in at most %d characters.", b.cfg.MaxQuestion))
 	default:
-		if b.allowed(ctx, r) {
+		if b.allowed(ctx, r, adm) {
 			b.question(ctx, r, text)
 		}
 	}
@@ -517,11 +518,39 @@ func (b *Bot) peerVersions() string {
 	return s.String()
 }
 
-// allowed applies the per-user rate limit. A user over it is told once
-// when to try again; further messages until then get no reply, so a flood
-// of messages does not become a flood of replies.
-func (b *Bot) allowed(ctx context.Context, r reply) bool {
-	ok, wait := b.cfg.Limiter.Allow(ctx, r.user)
+// admission is the rate-limit decision on a question, taken when its
+// update arrives: a flood is turned away at once, instead of queueing
+// behind the chat's earlier messages and spending the limit as it trickles
+// through.
+type admission struct {
+	checked, ok bool
+	wait        time.Duration
+}
+
+// admit checks the limit for an update that will be a question: text,
+// not a command, and in a group addressed to the bot.
+func (b *Bot) admit(ctx context.Context, u tgbotapi.Update) admission {
+	m := u.Message
+	if m == nil || m.From == nil || m.Chat == nil || m.IsCommand() || strings.TrimSpace(m.Text) == "" {
+		return admission{}
+	}
+	if !m.Chat.IsPrivate() {
+		if _, ok := b.addressed(m); !ok {
+			return admission{}
+		}
+	}
+	ok, wait := b.cfg.Limiter.Allow(ctx, m.From.ID)
+	return admission{checked: true, ok: ok, wait: wait}
+}
+
+// allowed applies the per-user rate limit, as decided on arrival. A user
+// over it is told once when to try again; further messages until then
+// get no reply, so a flood of messages does not become a flood of replies.
+func (b *Bot) allowed(ctx context.Context, r reply, adm admission) bool {
+	if !adm.checked {
+		adm.ok, adm.wait = b.cfg.Limiter.Allow(ctx, r.user)
+	}
+	ok, wait := adm.ok, adm.wait
 	if ok {
 		return true
 	}

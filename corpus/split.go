@@ -63,6 +63,11 @@ func (s Splitter) Split(text string) []Span {
 		if next <= i {
 			next = i + 1
 		}
+		// The next passage must reach sentence j, or it would repeat part
+		// of this one and add nothing: give up overlap that does not fit.
+		for next < j && (j-next+1 > s.sentences() || sents[j].End-sents[next].Start > s.maxBytes()) {
+			next++
+		}
 		i = next
 	}
 	return out
