@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sync/singleflight"
 
@@ -196,6 +197,9 @@ var terminalEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_])`)
 // characters (bidirectional overrides, zero-width spaces) become spaces,
 // and runs of white space shrink to one.
 func CleanText(s string) string {
+	if isClean(s) {
+		return s // the common case, without allocating
+	}
 	s = strings.ToValidUTF8(s, " ")
 	s = terminalEscape.ReplaceAllString(s, " ")
 	s = strings.Map(func(r rune) rune {
@@ -205,6 +209,28 @@ func CleanText(s string) string {
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// isClean reports whether CleanText would leave s as it is.
+func isClean(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	space := true // a leading space is not clean
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case r < 0x20 || r == 0x7f || r >= 0x80 && (unicode.IsSpace(r) || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)):
+			return false
+		}
+		space = false
+	}
+	return !space || s == ""
 }
 
 // ErrEmptyQuestion is returned for a question with no words in it.

@@ -52,9 +52,12 @@ func TestCleanText(t *testing.T) {
 		{"right\u202eto\u200bleft", "right to left"},
 		{"  many \t\n spaces  ", "many spaces"},
 		{"Ünïcödé stays, 你好", "Ünïcödé stays, 你好"},
+		{"trailing space ", "trailing space"},
+		{"non breaking", "non breaking"},
+		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := CleanText(tt.in); got != tt.want {
+		if got := CleanText(tt.in); got != tt.want || CleanText(got) != got {
 			t.Errorf("CleanText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
