@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
@@ -23,6 +22,7 @@ import (
 	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/internal/fakeopenai"
 	"github.com/talkbot/talkbot/internal/faketelegram"
+	"github.com/talkbot/talkbot/internal/logbuf"
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/llm"
 	"github.com/talkbot/talkbot/retrieval"
@@ -30,28 +30,10 @@ import (
 
 const token = "123456:SECRET-test-token-never-log"
 
-// syncBuffer collects logs from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type harness struct {
 	hook string // the webhook's local URL, in webhook mode
 	tg   *faketelegram.Server
-	logs *syncBuffer
+	logs *logbuf.Buffer
 	dir  string
 	stop func() // stops the bot and waits for Run to return
 }
@@ -94,7 +76,7 @@ func start(t *testing.T, delay time.Duration, clientTimeout time.Duration) *harn
 func startWith(t *testing.T, s setup) *harness {
 	t.Helper()
 	delay, clientTimeout := s.delay, s.clientTimeout
-	h := &harness{tg: s.tg, logs: &syncBuffer{}, dir: t.TempDir()}
+	h := &harness{tg: s.tg, logs: &logbuf.Buffer{}, dir: t.TempDir()}
 	if h.tg == nil {
 		h.tg = faketelegram.New(token, "talkbot_test")
 		t.Cleanup(h.tg.Close)

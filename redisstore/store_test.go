@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,28 +11,12 @@ import (
 
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/bot"
+	"github.com/talkbot/talkbot/internal/logbuf"
 	"github.com/talkbot/talkbot/internal/redistest"
 	"github.com/talkbot/talkbot/redisstore"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func open(t *testing.T, srv *redistest.Server, logs *syncBuffer) *redisstore.Store {
+func open(t *testing.T, srv *redistest.Server, logs *logbuf.Buffer) *redisstore.Store {
 	t.Helper()
 	opts := redisstore.Options{Prefix: srv.Prefix}
 	if logs != nil {
@@ -234,7 +217,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	if srv.Shared() {
 		t.Skip("cannot stop a shared Redis")
 	}
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	s := open(t, srv, logs)
 	ctx := context.Background()
 	cache := s.Cache()

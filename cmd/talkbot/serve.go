@@ -68,20 +68,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return nil
 		},
 	}
-	if sc.metricsAddr != "" {
-		ln, err := net.Listen("tcp", sc.metricsAddr)
-		if err != nil {
-			return fmt.Errorf("metrics: listen on %s: %w", sc.metricsAddr, err)
-		}
-		mux := metrics.Mux(m, checks) // checks gains Redis's below, before the first probe can matter
-		go func() {
-			if err := metrics.Serve(ctx, ln, mux, log); err != nil {
-				log.Error("metrics server stopped", "err", err)
-			}
-		}()
-		log.Info("metrics", "addr", ln.Addr().String())
-	}
-
 	const poll = 30 * time.Second
 	client := bot.NewClient(sc.token, poll+15*time.Second)
 	api, err := tgbotapi.NewBotAPIWithClient(sc.token, sc.endpoint, client)
@@ -130,6 +116,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		svcOpts.Cache = answer.NewLocalCache(10000, cfg.CacheTTL)
 		svcOpts.Similar = answer.NewLocalSimilar(2000)
 	}
+	// Served once every check is in place: the handler reads checks.
+	if sc.metricsAddr != "" {
+		ln, err := net.Listen("tcp", sc.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: listen on %s: %w", sc.metricsAddr, err)
+		}
+		mux := metrics.Mux(m, checks)
+		go func() {
+			if err := metrics.Serve(ctx, ln, mux, log); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		log.Info("metrics", "addr", ln.Addr().String())
+	}
+
 	svc := answer.NewService(lib.Live(), chat, log, svcOpts)
 	bcfg.Stats = svc.Stats
 	log.Info("serving", "bot", api.Self.UserName, "mode", svc.Mode(), "admins", len(sc.admins), "redis", cfg.RedisURL != "")
