@@ -8,10 +8,15 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +39,12 @@ type Metrics struct {
 	reloads        *prometheus.CounterVec
 	docs, passages prometheus.Gauge
 	version        *prometheus.GaugeVec
+
+	// rejected is the code (401 or 404) of the first Telegram answer
+	// that refused the bot token, 0 while none has: a revoked or wrong
+	// token never comes right by retrying, so it is remembered for the
+	// health checks rather than counted and forgotten.
+	rejected atomic.Int64
 }
 
 // New returns metrics registered in a new registry, together with the Go
@@ -115,8 +126,27 @@ func (m *Metrics) ModelCall(kind string, took time.Duration, err error, promptTo
 }
 
 // TelegramError counts a failed Telegram call by its error code; 0 is a
-// network failure.
-func (m *Metrics) TelegramError(code int) { m.telegramErrors.WithLabelValues(strconv.Itoa(code)).Inc() }
+// network failure. A 401 or 404 means Telegram refused the bot token
+// (Telegram answers 404 to a malformed token, 401 to a revoked one): it
+// is remembered, and /healthz fails from then on, so that the
+// orchestrator restarts the bot or alerts instead of it retrying forever
+// while reported healthy.
+func (m *Metrics) TelegramError(code int) {
+	m.telegramErrors.WithLabelValues(strconv.Itoa(code)).Inc()
+	if code == http.StatusUnauthorized || code == http.StatusNotFound {
+		m.rejected.CompareAndSwap(0, int64(code))
+	}
+}
+
+// TokenRejected returns an error once Telegram has refused the bot token
+// (an answer 401 or 404 to any call), nil until then.
+func (m *Metrics) TokenRejected() error {
+	code := int(m.rejected.Load())
+	if code == 0 {
+		return nil
+	}
+	return fmt.Errorf("telegram rejected the bot token (%d %s): check TELEGRAM_BOT_TOKEN", code, http.StatusText(code))
+}
 
 // Loaded records a corpus load or reload: on success, the corpus now
 // served.
@@ -140,31 +170,100 @@ func (m *Metrics) Handler() http.Handler {
 // Check is a readiness check: nil when ready, else what is wrong.
 type Check func(ctx context.Context) error
 
-// Mux serves /metrics, /healthz (the process answers) and /readyz (every
-// check passes, each within 2 s; 503 and the reasons otherwise).
-func Mux(m *Metrics, checks map[string]Check) *http.ServeMux {
+// Probe is one readiness check and whether the bot needs it to answer.
+// The zero Optional is required: a failing required probe (no corpus,
+// Telegram not connected) makes /readyz answer 503, since the bot cannot
+// answer; a failing optional one (Redis: the bot answers from its own
+// memory without it) leaves /readyz 200 and reports the bot degraded, so
+// that a shared dependency's outage does not take every replica out of
+// service.
+type Probe struct {
+	Check    Check
+	Optional bool
+}
+
+// checkTimeout bounds each readiness check; probes run concurrently, so
+// /readyz answers within it whatever hangs.
+const checkTimeout = 2 * time.Second
+
+// Mux serves /metrics, /healthz and /readyz.
+//
+// /healthz says whether the process is worth keeping: 200 while it runs,
+// 503 once Telegram has rejected the bot token (see TelegramError).
+//
+// /readyz runs every probe, each within 2 s: 200 "ready" when all pass;
+// 200 "ready (degraded)" and the failing optional probes, one a line,
+// when only optional ones fail; 503 "not ready" and every failing probe
+// when a required one fails or the token was rejected.
+//
+// The handlers read probes without locking: the map must be complete
+// before the mux serves, and each probe safe to call concurrently.
+func Mux(m *Metrics, probes map[string]Probe) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.TokenRejected(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		var failed []byte
-		for name, check := range checks {
-			if err := check(ctx); err != nil {
-				failed = append(failed, name+": "+err.Error()+"\n"...)
-			}
-		}
-		if len(failed) > 0 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write(failed)
-			return
-		}
-		w.Write([]byte("ready\n"))
+		code, body := readiness(r.Context(), m, probes)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(code)
+		w.Write([]byte(body))
 	})
 	return mux
+}
+
+// readiness runs the probes concurrently and returns /readyz's status
+// and body.
+func readiness(ctx context.Context, m *Metrics, probes map[string]Probe) (int, string) {
+	names := make([]string, 0, len(probes))
+	for name := range probes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+			defer cancel()
+			errs[i] = probes[name].Check(ctx)
+		})
+	}
+	wg.Wait()
+	var required, optional []string
+	if err := m.TokenRejected(); err != nil {
+		required = append(required, "telegram: "+err.Error())
+	}
+	for i, name := range names {
+		if errs[i] == nil {
+			continue
+		}
+		line := name + ": " + strings.ReplaceAll(errs[i].Error(), "\n", "; ")
+		if probes[name].Optional {
+			optional = append(optional, line)
+		} else {
+			required = append(required, line)
+		}
+	}
+	switch {
+	case len(required) > 0:
+		return http.StatusServiceUnavailable, "not ready\n" + lines(required) + lines(optional)
+	case len(optional) > 0:
+		return http.StatusOK, "ready (degraded)\n" + lines(optional)
+	}
+	return http.StatusOK, "ready\n"
+}
+
+func lines(ss []string) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	return strings.Join(ss, "\n") + "\n"
 }
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully.

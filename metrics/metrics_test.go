@@ -69,28 +69,58 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	redisDown := errors.New("dial tcp: connection refused")
+	ok := metrics.Probe{Check: func(context.Context) error { return nil }}
+	redisDown := metrics.Probe{Optional: true, Check: func(context.Context) error { return errors.New("dial tcp: connection refused") }}
+	noCorpus := metrics.Probe{Check: func(context.Context) error { return errors.New("no corpus loaded") }}
+	hangs := metrics.Probe{Optional: true, Check: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }}
 	tests := []struct {
-		name   string
-		checks map[string]metrics.Check
-		code   int
-		want   string
+		name     string
+		probes   map[string]metrics.Probe
+		telegram []int // error codes reported before probing
+		health   int
+		code     int
+		want     []string
+		dont     []string
 	}{
-		{"ready", map[string]metrics.Check{"corpus": func(context.Context) error { return nil }}, 200, "ready"},
-		{"redis down", map[string]metrics.Check{
-			"corpus": func(context.Context) error { return nil },
-			"redis":  func(context.Context) error { return redisDown },
-		}, 503, "redis: dial tcp: connection refused"},
+		{name: "ready", probes: map[string]metrics.Probe{"corpus": ok}, health: 200, code: 200, want: []string{"ready\n"}, dont: []string{"degraded"}},
+		{name: "redis down is degraded, not unready", probes: map[string]metrics.Probe{"corpus": ok, "redis": redisDown},
+			health: 200, code: 200, want: []string{"ready (degraded)", "redis: dial tcp: connection refused"}},
+		{name: "no corpus is unready", probes: map[string]metrics.Probe{"corpus": noCorpus, "redis": redisDown},
+			health: 200, code: 503, want: []string{"not ready", "corpus: no corpus loaded", "redis: dial tcp"}},
+		{name: "a hanging check times out alone", probes: map[string]metrics.Probe{"corpus": ok, "redis": hangs},
+			health: 200, code: 200, want: []string{"ready (degraded)", "redis: context deadline exceeded"}},
+		{name: "passing failures leave health alone", probes: map[string]metrics.Probe{"corpus": ok}, telegram: []int{0, 429, 500, 502, 400, 403},
+			health: 200, code: 200, want: []string{"ready\n"}},
+		{name: "revoked token", probes: map[string]metrics.Probe{"corpus": ok}, telegram: []int{502, 401, 0},
+			health: 503, code: 503, want: []string{"telegram rejected the bot token (401 Unauthorized)"}},
+		{name: "wrong token", probes: map[string]metrics.Probe{"corpus": ok}, telegram: []int{404, 401},
+			health: 503, code: 503, want: []string{"telegram rejected the bot token (404 Not Found)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mux := metrics.Mux(metrics.New(), tt.checks)
-			if code, _ := scrape(t, mux, "/healthz"); code != 200 {
-				t.Errorf("/healthz %d, want 200 whatever the checks say", code)
+			m := metrics.New()
+			for _, code := range tt.telegram {
+				m.TelegramError(code)
+			}
+			mux := metrics.Mux(m, tt.probes)
+			if code, body := scrape(t, mux, "/healthz"); code != tt.health {
+				t.Errorf("/healthz %d %q, want %d", code, body, tt.health)
+			} else if code != 200 && !strings.Contains(body, "telegram rejected the bot token") {
+				t.Errorf("/healthz %d %q does not say why", code, body)
 			}
 			code, body := scrape(t, mux, "/readyz")
-			if code != tt.code || !strings.Contains(body, tt.want) {
-				t.Errorf("/readyz %d %q, want %d %q", code, body, tt.code, tt.want)
+			if code != tt.code {
+				t.Errorf("/readyz %d %q, want %d", code, body, tt.code)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("/readyz body %q lacks %q", body, w)
+				}
+			}
+			for _, d := range tt.dont {
+				if strings.Contains(body, d) {
+					t.Errorf("/readyz body %q has %q", body, d)
+				}
 			}
 		})
 	}

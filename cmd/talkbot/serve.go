@@ -60,13 +60,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	for _, w := range rep.Warnings {
 		log.Warn("corpus", "warning", w)
 	}
-	checks := map[string]metrics.Check{
-		"corpus": func(context.Context) error {
+	checks := map[string]metrics.Probe{
+		"corpus": {Check: func(context.Context) error {
 			if lib.Live().Index() == nil {
 				return errors.New("no corpus loaded")
 			}
 			return nil
-		},
+		}},
 	}
 	const poll = 30 * time.Second
 	client := bot.NewClient(sc.token, poll+15*time.Second)
@@ -91,7 +91,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		defer store.Close()
-		checks["redis"] = store.Ping
+		checks["redis"] = metrics.Probe{Check: store.Ping, Optional: true}
 		svcOpts.Cache = store.Cache()
 		svcOpts.Similar = store.Similar(cfg.CacheTTL)
 		memory = store.Memory(sc.turns, sc.idle, mem)
