@@ -72,12 +72,30 @@ type Corpus struct {
 	// Warnings lists what the load skipped or doubted without failing,
 	// for the admin to see.
 	Warnings []string
+	// Skipped lists the bad files a load with Options.SkipBad left out;
+	// always empty otherwise.
+	Skipped []Skipped
+}
+
+// Skipped is an article file a lenient load left out, and why.
+type Skipped struct {
+	Path string // inside the loaded tree
+	Err  error  // what is wrong with it; the message starts with Path
 }
 
 // Options tunes Load. The zero value is ready to use.
 type Options struct {
 	MaxFileSize int64    // bytes; 0 means DefaultMaxFileSize
 	Split       Splitter // passage sizes; zero means DefaultSplitter
+	// SkipBad leaves out bad files (unreadable, empty, oversized,
+	// binary, non-UTF-8, no text left after cleaning) and lists them in
+	// Corpus.Skipped, rather than fail the load, as long as one good
+	// article remains. It is for a process starting with no corpus to
+	// fall back on; a reload keeps all or nothing, so that it never
+	// swaps in a corpus that silently lost articles. Problems of the
+	// tree rather than of a file (two files with one document id) still
+	// fail the load.
+	SkipBad bool
 }
 
 func (o Options) maxFileSize() int64 {
@@ -92,7 +110,8 @@ func (o Options) maxFileSize() int64 {
 //
 // Loading is all or nothing: any unreadable, oversized, binary or non-UTF-8
 // file fails the whole load with an error naming every bad file, so a
-// reload never swaps in a corpus that silently lost articles. Files with
+// reload never swaps in a corpus that silently lost articles; unless
+// opts.SkipBad, which leaves such files out (see Options). Files with
 // other extensions are skipped with a warning.
 func Load(ctx context.Context, dir string, opts Options) (*Corpus, error) {
 	if dir == "" {
@@ -124,13 +143,14 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 	var (
 		docs     []Document
 		warnings []string
-		errs     []error
+		errs     []error   // fail the load, lenient or not
+		bad      []Skipped // fail a strict load; a lenient one leaves them out
 		seen     = map[string]string{}
 		files    []file
 	)
 	walkErr := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			bad = append(bad, Skipped{Path: p, Err: fmt.Errorf("%s: %w", p, err)})
 			if d != nil && d.IsDir() && p != "." {
 				return fs.SkipDir
 			}
@@ -183,21 +203,27 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	for _, pf := range parsed {
+	for i, pf := range parsed {
 		if pf.err != nil {
-			errs = append(errs, pf.err)
+			bad = append(bad, Skipped{Path: files[i].path, Err: pf.err})
 			continue
 		}
 		warnings = append(warnings, pf.warnings...)
 		docs = append(docs, pf.doc)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if len(errs) > 0 || len(bad) > 0 && (!opts.SkipBad || len(docs) == 0) {
+		all := make([]error, 0, len(bad)+len(errs))
+		for _, b := range bad {
+			all = append(all, b.Err)
+		}
+		return nil, errors.Join(append(all, errs...)...)
 	}
 	if len(docs) == 0 {
 		return nil, ErrEmpty
 	}
-	return build(docs, warnings, opts.Split), nil
+	c := build(docs, warnings, opts.Split)
+	c.Skipped = bad
+	return c, nil
 }
 
 // file is an article file found by LoadFS.

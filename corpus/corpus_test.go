@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,6 +242,15 @@ func (e errFS) Open(name string) (fs.File, error) {
 	return e.MapFS.Open(name)
 }
 
+// ReadDir fails for the bad name too, as for an unreadable directory
+// (fs.WalkDir lists directories through it, not Open).
+func (e errFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name == e.bad {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return e.MapFS.ReadDir(name)
+}
+
 func TestLoadBadInput(t *testing.T) {
 	good := &fstest.MapFile{Data: []byte("Headline here now\n\nA sentence of the body.\n")}
 	tests := []struct {
@@ -265,6 +276,87 @@ func TestLoadBadInput(t *testing.T) {
 			}
 			if c != nil {
 				t.Errorf("a failed load returned a corpus of %d documents", len(c.Docs))
+			}
+		})
+	}
+}
+
+// TestLoadSkipBad checks the lenient load a process starts with: bad
+// files are left out and listed, the good ones served as if alone, and
+// the load still fails when nothing good remains or the tree itself is
+// wrong.
+func TestLoadSkipBad(t *testing.T) {
+	good := &fstest.MapFile{Data: []byte("Headline here now\n\nA sentence of the body.\n")}
+	other := &fstest.MapFile{Data: []byte("Second headline here\n\nAnother sentence of the body.\n")}
+	lenient := Options{SkipBad: true}
+	tests := []struct {
+		name    string
+		fsys    fs.FS
+		opts    Options
+		docs    []string // IDs served
+		skipped []string // paths left out
+		wantErr string   // when the load must fail
+	}{
+		{name: "nothing bad", fsys: fstest.MapFS{"a.txt": good, "b.md": other}, opts: lenient, docs: []string{"a", "b"}},
+		{name: "binary", fsys: fstest.MapFS{"a.txt": good, "b.md": other, "img.txt": {Data: []byte("PNG\x00\x01\x02")}}, opts: lenient,
+			docs: []string{"a", "b"}, skipped: []string{"img.txt"}},
+		{name: "every kind of bad file", fsys: errFS{fstest.MapFS{
+			"a.txt":      good,
+			"b.txt":      {Data: []byte("Caf\xe9 society.\n")},
+			"big.md":     {Data: []byte(strings.Repeat("Word. ", 100))},
+			"locked.txt": good,
+			"empty.txt":  {Data: []byte(" \n")},
+			"ads.txt":    {Data: []byte("Share on Twitter\nSubscribe\n")},
+		}, "locked.txt"}, opts: Options{SkipBad: true, MaxFileSize: 100},
+			docs: []string{"a"}, skipped: []string{"ads.txt", "b.txt", "big.md", "empty.txt", "locked.txt"}},
+		{name: "unreadable directory", fsys: errFS{fstest.MapFS{"a.txt": good, "sub/b.txt": other}, "sub"}, opts: lenient,
+			docs: []string{"a"}, skipped: []string{"sub"}},
+		{name: "strict still fails", fsys: fstest.MapFS{"a.txt": good, "img.txt": {Data: []byte("PNG\x00")}}, opts: Options{},
+			wantErr: "img.txt: binary file"},
+		{name: "nothing good left", fsys: fstest.MapFS{"img.txt": {Data: []byte("PNG\x00")}, "b.txt": {Data: []byte("Caf\xe9\n")}}, opts: lenient,
+			wantErr: "img.txt: binary file"},
+		{name: "a duplicate id is not a bad file", fsys: fstest.MapFS{"a.txt": good, "x/a.md": good, "img.txt": {Data: []byte("PNG\x00")}}, opts: lenient,
+			wantErr: `x/a.md: document id "a" already used by a.txt`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadFS(context.Background(), tt.fsys, tt.opts)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids, skipped []string
+			for _, d := range c.Docs {
+				ids = append(ids, d.ID)
+			}
+			for _, s := range c.Skipped {
+				skipped = append(skipped, s.Path)
+				if !strings.Contains(s.Err.Error(), s.Path) {
+					t.Errorf("skipped %s: error %q does not name the file", s.Path, s.Err)
+				}
+			}
+			slices.Sort(skipped)
+			if !slices.Equal(ids, tt.docs) || !slices.Equal(skipped, tt.skipped) {
+				t.Errorf("docs %q, skipped %q; want %q, %q", ids, skipped, tt.docs, tt.skipped)
+			}
+			// The good files make the same corpus as if they were alone.
+			alone := fstest.MapFS{"a.txt": good, "b.md": other}
+			for id := range alone {
+				if !slices.Contains(ids, strings.TrimSuffix(id, path.Ext(id))) {
+					delete(alone, id)
+				}
+			}
+			want, err := LoadFS(context.Background(), alone, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Version != want.Version {
+				t.Errorf("version %s, want %s as for the good files alone", c.Version, want.Version)
 			}
 		})
 	}
