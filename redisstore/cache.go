@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,10 +30,11 @@ const entryVersion = 1
 
 // Get returns the answer cached under key. Anything unreadable is a miss.
 func (c *Cache) Get(ctx context.Context, key string) (answer.Answer, bool) {
-	ctx, cancel := c.s.call(ctx)
-	defer cancel()
-	data, err := c.s.rdb.Get(ctx, c.s.key("answer", key)).Bytes()
-	c.s.result("cache get", err)
+	var data []byte
+	err := c.s.do(ctx, "cache get", func(ctx context.Context) (err error) {
+		data, err = c.s.rdb.Get(ctx, c.s.key("answer", key)).Bytes()
+		return err
+	})
 	if err != nil {
 		return answer.Answer{}, false
 	}
@@ -57,9 +57,9 @@ func (c *Cache) Set(ctx context.Context, key string, a answer.Answer, ttl time.D
 	if err != nil {
 		return
 	}
-	ctx, cancel := c.s.call(ctx)
-	defer cancel()
-	c.s.result("cache set", c.s.rdb.Set(ctx, c.s.key("answer", key), data, ttl).Err())
+	c.s.do(ctx, "cache set", func(ctx context.Context) error {
+		return c.s.rdb.Set(ctx, c.s.key("answer", key), data, ttl).Err()
+	})
 }
 
 // unlockScript deletes a lock only if it is still ours.
@@ -70,10 +70,11 @@ var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] the
 func (c *Cache) Lock(ctx context.Context, key string, ttl time.Duration) (func(), bool) {
 	token := randomToken()
 	k := c.s.key("lock", key)
-	cctx, cancel := c.s.call(ctx)
-	defer cancel()
-	ok, err := c.s.rdb.SetNX(cctx, k, token, ttl).Result()
-	c.s.result("cache lock", err)
+	var ok bool
+	err := c.s.do(ctx, "cache lock", func(ctx context.Context) (err error) {
+		ok, err = c.s.rdb.SetNX(ctx, k, token, ttl).Result()
+		return err
+	})
 	if err != nil {
 		return func() {}, true
 	}
@@ -81,12 +82,9 @@ func (c *Cache) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 		return nil, false
 	}
 	return func() {
-		ctx, cancel := c.s.call(context.WithoutCancel(ctx))
-		defer cancel()
-		err := unlockScript.Run(ctx, c.s.rdb, []string{k}, token).Err()
-		if !errors.Is(err, redis.Nil) {
-			c.s.result("cache unlock", err)
-		}
+		c.s.do(context.WithoutCancel(ctx), "cache unlock", func(ctx context.Context) error {
+			return unlockScript.Run(ctx, c.s.rdb, []string{k}, token).Err()
+		})
 	}, true
 }
 

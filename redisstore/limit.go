@@ -46,12 +46,13 @@ return 0`)
 
 // Allow reports whether user may ask now, and if not, how long to wait.
 func (l *Limiter) Allow(ctx context.Context, user int64) (bool, time.Duration) {
-	cctx, cancel := l.s.call(ctx)
-	defer cancel()
 	now := time.Now().UnixMilli()
 	tolerance := l.interval.Milliseconds() * int64(l.burst-1)
-	wait, err := gcra.Run(cctx, l.s.rdb, []string{l.s.key("rate", strconv.FormatInt(user, 10))}, now, l.interval.Milliseconds(), tolerance).Int64()
-	l.s.result("rate limit", err)
+	var wait int64
+	err := l.s.do(ctx, "rate limit", func(ctx context.Context) (err error) {
+		wait, err = gcra.Run(ctx, l.s.rdb, []string{l.s.key("rate", strconv.FormatInt(user, 10))}, now, l.interval.Milliseconds(), tolerance).Int64()
+		return err
+	})
 	if err != nil {
 		return l.local.Allow(ctx, user)
 	}

@@ -37,10 +37,11 @@ func (m *Memory) key(chatID int64) string { return m.s.key("chat", strconv.Forma
 
 // History returns the chat's remembered turns, oldest first.
 func (m *Memory) History(ctx context.Context, chatID int64) []answer.Turn {
-	cctx, cancel := m.s.call(ctx)
-	defer cancel()
-	vals, err := m.s.rdb.LRange(cctx, m.key(chatID), 0, -1).Result()
-	m.s.result("memory read", err)
+	var vals []string
+	err := m.s.do(ctx, "memory read", func(ctx context.Context) (err error) {
+		vals, err = m.s.rdb.LRange(ctx, m.key(chatID), 0, -1).Result()
+		return err
+	})
 	if err != nil {
 		return m.local.History(ctx, chatID)
 	}
@@ -59,21 +60,21 @@ func (m *Memory) History(ctx context.Context, chatID int64) []answer.Turn {
 func (m *Memory) Append(ctx context.Context, chatID int64, t answer.Turn) {
 	m.local.Append(ctx, chatID, t)
 	data, _ := json.Marshal(t)
-	cctx, cancel := m.s.call(ctx)
-	defer cancel()
 	k := m.key(chatID)
-	pipe := m.s.rdb.TxPipeline()
-	pipe.RPush(cctx, k, data)
-	pipe.LTrim(cctx, k, int64(-m.turns), -1)
-	pipe.PExpire(cctx, k, m.idle)
-	_, err := pipe.Exec(cctx)
-	m.s.result("memory append", err)
+	m.s.do(ctx, "memory append", func(ctx context.Context) error {
+		pipe := m.s.rdb.TxPipeline()
+		pipe.RPush(ctx, k, data)
+		pipe.LTrim(ctx, k, int64(-m.turns), -1)
+		pipe.PExpire(ctx, k, m.idle)
+		_, err := pipe.Exec(ctx)
+		return err
+	})
 }
 
 // Reset forgets the chat's turns.
 func (m *Memory) Reset(ctx context.Context, chatID int64) {
 	m.local.Reset(ctx, chatID)
-	cctx, cancel := m.s.call(ctx)
-	defer cancel()
-	m.s.result("memory reset", m.s.rdb.Del(cctx, m.key(chatID)).Err())
+	m.s.do(ctx, "memory reset", func(ctx context.Context) error {
+		return m.s.rdb.Del(ctx, m.key(chatID)).Err()
+	})
 }

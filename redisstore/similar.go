@@ -28,10 +28,11 @@ type similarEntry struct {
 
 // Nearest returns the remembered question nearest to vec.
 func (c *Similar) Nearest(ctx context.Context, space string, vec []float32) (string, string, float64, bool) {
-	ctx, cancel := c.s.call(ctx)
-	defer cancel()
-	all, err := c.s.rdb.HGetAll(ctx, c.s.key("similar", space)).Result()
-	c.s.result("semantic cache read", err)
+	var all map[string]string
+	err := c.s.do(ctx, "semantic cache read", func(ctx context.Context) (err error) {
+		all, err = c.s.rdb.HGetAll(ctx, c.s.key("similar", space)).Result()
+		return err
+	})
 	if err != nil {
 		return "", "", 0, false
 	}
@@ -52,17 +53,16 @@ func (c *Similar) Nearest(ctx context.Context, space string, vec []float32) (str
 // Remember stores a question's embedding under its answer's key.
 func (c *Similar) Remember(ctx context.Context, space, question, key string, vec []float32) {
 	data, _ := json.Marshal(similarEntry{Question: question, Vec: vec})
-	ctx, cancel := c.s.call(ctx)
-	defer cancel()
 	k := c.s.key("similar", space)
-	n, err := c.s.rdb.HLen(ctx, k).Result()
-	c.s.result("semantic cache size", err)
-	if err != nil || n >= maxSimilar {
-		return
-	}
-	pipe := c.s.rdb.TxPipeline()
-	pipe.HSet(ctx, k, key, data)
-	pipe.Expire(ctx, k, c.ttl)
-	_, err = pipe.Exec(ctx)
-	c.s.result("semantic cache write", err)
+	c.s.do(ctx, "semantic cache write", func(ctx context.Context) error {
+		n, err := c.s.rdb.HLen(ctx, k).Result()
+		if err != nil || n >= maxSimilar {
+			return err
+		}
+		pipe := c.s.rdb.TxPipeline()
+		pipe.HSet(ctx, k, key, data)
+		pipe.Expire(ctx, k, c.ttl)
+		_, err = pipe.Exec(ctx)
+		return err
+	})
 }

@@ -6,7 +6,9 @@
 // short timeout, and when Redis is down, slow or returns nonsense, each
 // part falls back (no cache, memory and limits in this process) and the
 // store logs the trouble once per interval, picking Redis up again by
-// itself when it returns.
+// itself when it returns. A circuit breaker keeps a hung Redis from
+// costing every call its full timeout: after a few failed calls in a row
+// the calls fail fast, and one probe at a time tries Redis again.
 package redisstore
 
 import (
@@ -33,6 +35,16 @@ type Options struct {
 	Timeout     time.Duration // of each call; DefaultTimeout when zero
 	ReportEvery time.Duration // how often a failing Redis is logged; DefaultReport when zero
 	Log         *slog.Logger
+
+	// The circuit breaker: FailAfter consecutive failed calls (timeouts,
+	// connection errors) open it for CoolDown, doubled after each failed
+	// probe up to MaxCoolDown. DefaultFailAfter, DefaultCoolDown and
+	// DefaultMaxCoolDown when zero.
+	FailAfter   int
+	CoolDown    time.Duration
+	MaxCoolDown time.Duration
+
+	now func() time.Time // the breaker's clock; time.Now when nil (tests set it)
 }
 
 // Store is a connection to Redis shared by the parts built on it.
@@ -43,10 +55,13 @@ type Store struct {
 	every   time.Duration
 	log     *slog.Logger
 
+	brk *breaker
+
 	mu       sync.Mutex
 	down     bool
 	reported time.Time
-	failures int
+	failures int // failed calls since Redis last worked
+	skipped  int // calls failed fast by the breaker since then
 }
 
 // Open returns a store for the Redis at url (redis://…, rediss://…). It
@@ -81,27 +96,50 @@ func New(rdb *redis.Client, opts Options) *Store {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{rdb: rdb, prefix: opts.Prefix, timeout: opts.Timeout, every: opts.ReportEvery, log: opts.Log}
+	if opts.FailAfter <= 0 {
+		opts.FailAfter = DefaultFailAfter
+	}
+	if opts.CoolDown <= 0 {
+		opts.CoolDown = DefaultCoolDown
+	}
+	if opts.MaxCoolDown <= 0 {
+		opts.MaxCoolDown = DefaultMaxCoolDown
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
+	return &Store{
+		rdb: rdb, prefix: opts.Prefix, timeout: opts.Timeout, every: opts.ReportEvery, log: opts.Log,
+		brk: newBreaker(opts.FailAfter, opts.CoolDown, opts.MaxCoolDown, opts.now),
+	}
 }
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.rdb.Close() }
 
-// Ping checks that Redis answers.
+// Ping checks that Redis answers, for readiness checks. While the
+// breaker is open it does not wait for the cool-down: it is the probe
+// (unless another probe is under way, when it fails fast), so a polled
+// readiness check also brings the store back soon after Redis returns.
 func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := s.call(ctx)
-	defer cancel()
-	err := s.rdb.Ping(ctx).Err()
-	s.result("ping", err)
-	return err
+	return s.run(ctx, "ping", true, func(ctx context.Context) error { return s.rdb.Ping(ctx).Err() })
 }
 
-// Up reports whether the last call to Redis worked.
+// Up reports whether Redis is usable now: the breaker is closed and the
+// last call worked.
 func (s *Store) Up() bool {
+	if s.brk.State() != StateClosed {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return !s.down
 }
+
+// State returns the state of the circuit breaker: anything but
+// StateClosed means calls fail fast and the parts run on their
+// in-process fallbacks, which a readiness report may call degraded.
+func (s *Store) State() State { return s.brk.State() }
 
 func (s *Store) key(parts ...string) string {
 	k := s.prefix
@@ -114,9 +152,51 @@ func (s *Store) key(parts ...string) string {
 	return k
 }
 
-// call bounds one Redis call in time.
-func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.timeout)
+// do makes one Redis call, f, through the circuit breaker, bounded in
+// time. It returns ErrUnavailable without calling f while the breaker is
+// open, and f's error, redis.Nil included, wrapped with op otherwise.
+func (s *Store) do(ctx context.Context, op string, f func(ctx context.Context) error) error {
+	return s.run(ctx, op, false, f)
+}
+
+// run is do; probe lets the call through an open breaker as its probe.
+func (s *Store) run(ctx context.Context, op string, probe bool, f func(ctx context.Context) error) error {
+	t, ok := s.brk.allow(probe)
+	if !ok {
+		s.mu.Lock()
+		s.skipped++
+		s.mu.Unlock()
+		return fmt.Errorf("redis %s: %w", op, ErrUnavailable)
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	err := f(cctx)
+	cancel()
+	o := judge(ctx, err)
+	if from, to := s.brk.done(t, o); from != to {
+		s.log.Debug("redis circuit breaker", "op", op, "from", from.String(), "to", to.String(), "cool_down", s.brk.CoolDown(), "err", err)
+	}
+	if o != excluded {
+		s.result(op, err)
+	}
+	if err != nil {
+		return fmt.Errorf("redis %s: %w", op, err)
+	}
+	return nil
+}
+
+// judge tells what err, returned by a call made within ctx, says about
+// Redis. An error reply (redis.Nil, WRONGTYPE, …) is an answer: only
+// timeouts and connection errors count against the breaker, and a call
+// whose caller gave up first counts for nothing.
+func judge(ctx context.Context, err error) outcome {
+	var reply redis.Error
+	switch {
+	case err == nil || errors.As(err, &reply):
+		return succeeded
+	case ctx.Err() != nil:
+		return excluded
+	}
+	return failed
 }
 
 // result notes how a call went: failures are logged at most once per
@@ -130,14 +210,14 @@ func (s *Store) result(op string, err error) {
 	now := time.Now()
 	if err == nil {
 		if s.down {
-			s.log.Info("redis is back", "failed_calls", s.failures)
-			s.down, s.failures = false, 0
+			s.log.Info("redis is back", "failed_calls", s.failures, "failed_fast", s.skipped)
+			s.down, s.failures, s.skipped = false, 0, 0
 		}
 		return
 	}
 	s.failures++
 	if !s.down || now.Sub(s.reported) >= s.every {
-		s.log.Warn("redis unavailable; carrying on without it", "op", op, "err", err, "failed_calls", s.failures)
+		s.log.Warn("redis unavailable; carrying on without it", "op", op, "err", err, "failed_calls", s.failures, "failed_fast", s.skipped)
 		s.reported = now
 	}
 	s.down = true

@@ -18,10 +18,16 @@ import (
 
 func open(t *testing.T, srv *redistest.Server, logs *logbuf.Buffer) *redisstore.Store {
 	t.Helper()
-	opts := redisstore.Options{Prefix: srv.Prefix}
+	opts := redisstore.Options{}
 	if logs != nil {
 		opts.Log = newLogger(logs)
 	}
+	return openWith(t, srv, opts)
+}
+
+func openWith(t *testing.T, srv *redistest.Server, opts redisstore.Options) *redisstore.Store {
+	t.Helper()
+	opts.Prefix = srv.Prefix
 	s, err := redisstore.Open(srv.URL, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +265,54 @@ func TestRedisDownAndBack(t *testing.T) {
 	srv.Restart()
 	if !waitFor(10*time.Second, func() bool { cache.Set(ctx, "k", sample, time.Hour); _, ok := cache.Get(ctx, "k"); return ok }) {
 		t.Fatal("the cache did not come back with Redis")
+	}
+	if !strings.Contains(logs.String(), "redis is back") {
+		t.Error("recovery not logged")
+	}
+}
+
+func TestHungRedisFailsFast(t *testing.T) {
+	srv := redistest.Start(t)
+	if srv.Shared() {
+		t.Skip("cannot pause a shared Redis")
+	}
+	logs := &logbuf.Buffer{}
+	s := openWith(t, srv, redisstore.Options{Log: newLogger(logs), MaxCoolDown: 2 * time.Second})
+	ctx := context.Background()
+	lim := s.Limiter(1000, bot.NewLocalLimiter(1000))
+	upd := s.Updates(1)
+	if !upd.Claim(ctx, 1) || !upd.Claimed(ctx, 1) || !s.Up() || s.State() != redisstore.StateClosed {
+		t.Fatalf("Redis not in use before the test: up %v, breaker %v", s.Up(), s.State())
+	}
+
+	srv.Pause() // accepts connections and commands, answers nothing
+	begin := time.Now()
+	for i := range 100 {
+		if ok, _ := lim.Allow(ctx, 7); !ok {
+			t.Fatalf("question %d refused: the local limiter should allow 1000 a minute", i+1)
+		}
+		if upd.Claimed(ctx, 1000+i) {
+			t.Fatalf("update %d claimed with Redis hung", 1000+i)
+		}
+	}
+	took := time.Since(begin)
+	t.Logf("200 calls to a hung Redis took %v", took)
+	if bound := 20 * redisstore.DefaultTimeout; took > bound {
+		t.Errorf("200 calls to a hung Redis took %v, want under %v: the breaker did not open", took, bound)
+	}
+	if s.Up() || s.State() == redisstore.StateClosed {
+		t.Errorf("up %v, breaker %v with Redis hung", s.Up(), s.State())
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping succeeded with Redis hung")
+	}
+
+	srv.Resume()
+	if !waitFor(10*time.Second, func() bool { return upd.Claimed(ctx, 1) }) {
+		t.Fatalf("the store did not use Redis again after it resumed (breaker %v)", s.State())
+	}
+	if !s.Up() || s.State() != redisstore.StateClosed {
+		t.Errorf("up %v, breaker %v after Redis resumed", s.Up(), s.State())
 	}
 	if !strings.Contains(logs.String(), "redis is back") {
 		t.Error("recovery not logged")

@@ -32,19 +32,21 @@ func (u *Updates) key(id int) string { return u.s.key("update", u.bot, strconv.I
 // Claim marks update id taken and reports whether it was new. When Redis
 // is unavailable every update counts as new.
 func (u *Updates) Claim(ctx context.Context, id int) bool {
-	ctx, cancel := u.s.call(ctx)
-	defer cancel()
-	ok, err := u.s.rdb.SetNX(ctx, u.key(id), 1, updateTTL).Result()
-	u.s.result("claim update", err)
+	var ok bool
+	err := u.s.do(ctx, "claim update", func(ctx context.Context) (err error) {
+		ok, err = u.s.rdb.SetNX(ctx, u.key(id), 1, updateTTL).Result()
+		return err
+	})
 	return err != nil || ok
 }
 
 // Claimed reports whether update id was claimed already.
 func (u *Updates) Claimed(ctx context.Context, id int) bool {
-	ctx, cancel := u.s.call(ctx)
-	defer cancel()
-	n, err := u.s.rdb.Exists(ctx, u.key(id)).Result()
-	u.s.result("check update", err)
+	var n int64
+	err := u.s.do(ctx, "check update", func(ctx context.Context) (err error) {
+		n, err = u.s.rdb.Exists(ctx, u.key(id)).Result()
+		return err
+	})
 	return err == nil && n > 0
 }
 
@@ -89,9 +91,9 @@ func (p *Peers) Announce(ctx context.Context, version string) {
 	if !changed {
 		return
 	}
-	cctx, cancel := p.s.call(ctx)
-	defer cancel()
-	p.s.result("publish reload", p.s.rdb.Publish(cctx, p.s.key("reload"), data).Err())
+	p.s.do(ctx, "publish reload", func(ctx context.Context) error {
+		return p.s.rdb.Publish(ctx, p.s.key("reload"), data).Err()
+	})
 }
 
 func (p *Peers) heartbeat(ctx context.Context) {
@@ -99,15 +101,15 @@ func (p *Peers) heartbeat(ctx context.Context) {
 	self := p.self
 	p.mu.Unlock()
 	data, _ := json.Marshal(self)
-	cctx, cancel := p.s.call(ctx)
-	defer cancel()
 	now := time.Now()
-	pipe := p.s.rdb.TxPipeline()
-	pipe.Set(cctx, p.s.key("instance", self.ID), data, instanceTTL)
-	pipe.ZAdd(cctx, p.s.key("instances"), redis.Z{Score: float64(now.Unix()), Member: self.ID})
-	pipe.ZRemRangeByScore(cctx, p.s.key("instances"), "-inf", strconv.FormatInt(now.Add(-instanceTTL).Unix(), 10))
-	_, err := pipe.Exec(cctx)
-	p.s.result("heartbeat", err)
+	p.s.do(ctx, "heartbeat", func(ctx context.Context) error {
+		pipe := p.s.rdb.TxPipeline()
+		pipe.Set(ctx, p.s.key("instance", self.ID), data, instanceTTL)
+		pipe.ZAdd(ctx, p.s.key("instances"), redis.Z{Score: float64(now.Unix()), Member: self.ID})
+		pipe.ZRemRangeByScore(ctx, p.s.key("instances"), "-inf", strconv.FormatInt(now.Add(-instanceTTL).Unix(), 10))
+		_, err := pipe.Exec(ctx)
+		return err
+	})
 }
 
 // Versions returns the corpus version each live process serves, by
@@ -116,19 +118,19 @@ func (p *Peers) Versions(ctx context.Context) map[string]string {
 	p.mu.Lock()
 	out := map[string]string{p.self.Host + "/" + p.self.ID: p.self.Version}
 	p.mu.Unlock()
-	cctx, cancel := p.s.call(ctx)
-	defer cancel()
-	ids, err := p.s.rdb.ZRange(cctx, p.s.key("instances"), 0, -1).Result()
-	p.s.result("list instances", err)
-	if err != nil || len(ids) == 0 {
-		return out
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = p.s.key("instance", id)
-	}
-	vals, err := p.s.rdb.MGet(cctx, keys...).Result()
-	p.s.result("read instances", err)
+	var vals []any
+	p.s.do(ctx, "list instances", func(ctx context.Context) error {
+		ids, err := p.s.rdb.ZRange(ctx, p.s.key("instances"), 0, -1).Result()
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		keys := make([]string, len(ids))
+		for i, id := range ids {
+			keys[i] = p.s.key("instance", id)
+		}
+		vals, err = p.s.rdb.MGet(ctx, keys...).Result()
+		return err
+	})
 	for _, v := range vals {
 		str, ok := v.(string)
 		var in Instance
@@ -141,7 +143,10 @@ func (p *Peers) Versions(ctx context.Context) map[string]string {
 
 // Watch keeps this process listed and calls reload with the version
 // another process announced, until ctx ends. It survives Redis going
-// away and coming back.
+// away and coming back. The subscription is a long-lived connection that
+// go-redis re-establishes itself, outside the circuit breaker: it waits
+// on no answer, so a hung Redis costs it nothing; the heartbeats go
+// through the breaker like every other call.
 func (p *Peers) Watch(ctx context.Context, reload func(ctx context.Context, version string)) {
 	sub := p.s.rdb.Subscribe(ctx, p.s.key("reload"))
 	defer sub.Close()
