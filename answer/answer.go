@@ -254,17 +254,25 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 		}
 		return s.cached(ctx, ix, req, req.Question, offline)
 	}
-	standalone := req.Question
+	standalone, prompt := req.Question, req
 	if len(req.History) > 0 {
-		var err error
-		if standalone, err = s.condense(ctx, req); err != nil {
+		rewritten, err := s.condense(ctx, req)
+		if err != nil {
 			return s.fallback(ctx, ix, req, err)
 		}
+		if rewritten != "" {
+			// The rewrite stands alone: the answer is written from it
+			// alone, so it may be shared with anyone asking the same.
+			standalone, prompt.History = rewritten, nil
+		}
+		// Else the rewrite was unusable: the answer is written with the
+		// conversation, and cached under it (see cached).
 	}
-	a, err := s.cached(ctx, ix, req, standalone, func() (Answer, error) { return s.generate(ctx, ix, req, standalone) })
+	a, err := s.cached(ctx, ix, prompt, standalone, func() (Answer, error) { return s.generate(ctx, ix, prompt, standalone) })
 	if err != nil {
 		return s.fallback(ctx, ix, req, err)
 	}
+	a.Question = req.Question
 	return a, nil
 }
 

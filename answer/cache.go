@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -36,6 +37,10 @@ type KeyParts struct {
 	Mode, Model   string
 	PromptVersion string
 	Question      string // the standalone question, normalised by CacheKey
+	// History is the conversation the answer was written with, if any:
+	// an answer that saw one asker's conversation may echo it, so it is
+	// only ever served under that same conversation.
+	History []Turn
 }
 
 // CacheKey returns the cache key of an answer.
@@ -44,6 +49,9 @@ func CacheKey(p KeyParts) string {
 	for _, part := range []string{p.CorpusVersion, p.Mode, p.Model, p.PromptVersion, Normalize(p.Question)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
+	}
+	for _, t := range p.History {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(t.Question), t.Question, len(t.Answer), t.Answer)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -111,11 +119,15 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 	if s.opts.Cache == nil {
 		return compute()
 	}
-	key := CacheKey(KeyParts{CorpusVersion: ix.Corpus().Version, Mode: s.Mode(), Model: s.opts.Model, PromptVersion: prompts.Version, Question: standalone})
+	key := CacheKey(KeyParts{CorpusVersion: ix.Corpus().Version, Mode: s.Mode(), Model: s.opts.Model, PromptVersion: prompts.Version, Question: standalone, History: req.History})
 	if a, ok := s.opts.Cache.Get(ctx, key); ok {
 		return s.hit(a, req), nil
 	}
-	near, vec := s.similar(ctx, ix, standalone)
+	var near string
+	var vec []float32
+	if len(req.History) == 0 { // a reworded question never shares a conversation's answer
+		near, vec = s.similar(ctx, ix, standalone)
+	}
 	if near != "" {
 		if a, ok := s.opts.Cache.Get(ctx, near); ok {
 			return s.hit(a, req), nil
