@@ -269,6 +269,14 @@ func TestRedisDownAndBack(t *testing.T) {
 	if !strings.Contains(logs.String(), "redis is back") {
 		t.Error("recovery not logged")
 	}
+	// The restarted Redis is empty: the turn appended while it was down is
+	// written back; the one from before died with it.
+	if h := mem.History(ctx, 1); len(h) != 1 || h[0].Question != "during" {
+		t.Errorf("history after Redis restarted %+v, want the turn appended while it was down", h)
+	}
+	if n := srv.Client().LLen(ctx, srv.Prefix+"chat:1").Val(); n != 1 {
+		t.Errorf("%d turns in Redis after the write-back, want 1", n)
+	}
 }
 
 func TestHungRedisFailsFast(t *testing.T) {
@@ -317,6 +325,72 @@ func TestHungRedisFailsFast(t *testing.T) {
 	if !strings.Contains(logs.String(), "redis is back") {
 		t.Error("recovery not logged")
 	}
+}
+
+// TestMemoryOutage: a /reset and turns made while Redis does not answer
+// reach Redis when it returns, instead of the old list coming back.
+func TestMemoryOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	if srv.Shared() {
+		t.Skip("cannot pause a shared Redis")
+	}
+	s := openWith(t, srv, redisstore.Options{MaxCoolDown: 2 * time.Second})
+	ctx := context.Background()
+	mem := s.Memory(3, time.Hour, bot.NewLocalMemory(3, time.Hour))
+	rdb := srv.Client()
+	for _, q := range []string{"q1", "q2"} {
+		mem.Append(ctx, 1, answer.Turn{Question: q, Answer: "a-" + q})
+	}
+
+	srv.Pause()
+	// Sent, then timed out: Redis may still carry it out when it resumes.
+	mem.Append(ctx, 2, answer.Turn{Question: "x"})
+	for s.State() == redisstore.StateClosed {
+		mem.History(ctx, 99)
+	}
+	// The breaker is open: these fail fast, never reaching Redis.
+	mem.Reset(ctx, 1)
+	mem.Append(ctx, 1, answer.Turn{Question: "after reset"})
+	mem.Append(ctx, 2, answer.Turn{Question: "y"})
+	if h := mem.History(ctx, 1); !questions(h, "after reset") {
+		t.Errorf("history during the outage %+v, want the local one", h)
+	}
+
+	srv.Resume()
+	if n := rdb.LLen(ctx, srv.Prefix+"chat:1").Val(); n != 2 {
+		t.Fatalf("%d turns in Redis before the write-back, want the 2 old ones", n)
+	}
+	if !waitFor(10*time.Second, func() bool { h := mem.History(ctx, 1); return s.Up() && questions(h, "after reset") }) {
+		t.Fatalf("history after Redis resumed %+v (breaker %v), want the reset and the turn after it", mem.History(ctx, 1), s.State())
+	}
+	// Another process, with nothing in its own memory, reads Redis.
+	other := open(t, srv, nil).Memory(3, time.Hour, bot.NewLocalMemory(3, time.Hour))
+	if h := other.History(ctx, 1); !questions(h, "after reset") {
+		t.Errorf("Redis holds %+v for the reset chat, want only the turn after the reset", h)
+	}
+	mem.History(ctx, 2) // writes chat 2 back
+	if h := other.History(ctx, 2); !questions(h, "x", "y") {
+		t.Errorf("Redis holds %+v for chat 2, want both turns of the outage, once each", h)
+	}
+	mem.Append(ctx, 1, answer.Turn{Question: "later"})
+	if h := other.History(ctx, 1); !questions(h, "after reset", "later") {
+		t.Errorf("Redis holds %+v after a later turn", h)
+	}
+	if ttl := rdb.PTTL(ctx, srv.Prefix+"chat:1").Val(); ttl <= 0 || ttl > time.Hour {
+		t.Errorf("chat list expires in %v, want within the idle hour", ttl)
+	}
+}
+
+func questions(h []answer.Turn, want ...string) bool {
+	if len(h) != len(want) {
+		return false
+	}
+	for i, t := range h {
+		if t.Question != want[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func waitFor(d time.Duration, cond func() bool) bool {
