@@ -8,6 +8,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -42,6 +43,11 @@ func (b *Bot) upload(ctx context.Context, r reply, doc *tgbotapi.Document) {
 		return
 	}
 	rep, err := b.lib.Add(ctx, name, data)
+	var exists *library.ExistsError
+	if errors.As(err, &exists) {
+		b.askReplace(ctx, r, doc.FileName, data, exists)
+		return
+	}
 	if err != nil {
 		b.log.Error("add article file; the old corpus keeps serving", "file", name, "user", r.user, "err", err)
 		msg := "I did not add that file; the articles stay as they were.\n<pre>" + html.EscapeString(err.Error()) + "</pre>"
@@ -61,6 +67,162 @@ func (b *Bot) upload(ctx context.Context, r reply, doc *tgbotapi.Document) {
 		msg += "\nWarnings:\n" + html.EscapeString("• "+strings.Join(rep.Warnings, "\n• "))
 	}
 	b.say(ctx, r, msg)
+}
+
+// uploadPrefix starts the callback data of the Replace and Cancel
+// buttons under the question an upload in the way of an article asks:
+// "upload:replace:<token>" and "upload:cancel:<token>". The callback
+// handler passes such presses to uploadCallback.
+const uploadPrefix = "upload:"
+
+// stager holds an upload until an admin confirms it replaces articles;
+// *library.Library is one. It is apart from Library, so that the bot works
+// with a library that cannot replace (it then only says what is in the way).
+type stager interface {
+	Stage(name string, data []byte, owner string) (library.Staged, error)
+	Check(token, owner string) error
+	Confirm(ctx context.Context, token, owner string) (library.Staged, library.Report, error)
+	Discard(token, owner string) (library.Staged, error)
+}
+
+// uploadOwner names who may answer a staged upload: the admin who sent
+// it, in the chat it was sent to.
+func uploadOwner(user, chat int64) string { return fmt.Sprintf("%d@%d", user, chat) }
+
+// askReplace answers an upload that would replace articles: nothing is
+// written; the file is staged and the admin asked, with Replace and
+// Cancel buttons, whether to replace them.
+func (b *Bot) askReplace(ctx context.Context, r reply, sent string, data []byte, ex *library.ExistsError) {
+	b.log.Info("uploaded article is in the way of others; asking before replacing", "file", ex.Name, "article", ex.New.ID, "user", r.user)
+	var s strings.Builder
+	if len(ex.Existing) == 1 {
+		fmt.Fprintf(&s, "An article %s already exists. Replace it?", articleHTML(ex.Existing[0]))
+	} else {
+		s.WriteString("These articles are in the way, with the same name or id:")
+		for _, a := range ex.Existing {
+			s.WriteString("\n• " + articleHTML(a))
+		}
+		s.WriteString("\nReplace them?")
+	}
+	if strings.TrimSpace(sent) != ex.Name {
+		fmt.Fprintf(&s, "\nYour file <code>%s</code> is saved as <code>%s</code>.", html.EscapeString(sent), html.EscapeString(ex.Name))
+	}
+	fmt.Fprintf(&s, "\nThe new one: %s.", articleHTML(ex.New))
+	st, ok := b.lib.(stager)
+	if !ok {
+		s.WriteString("\nI can't replace articles here, so I did not add it.")
+		b.say(ctx, r, s.String())
+		return
+	}
+	staged, err := st.Stage(ex.Name, data, uploadOwner(r.user, r.chat))
+	if err != nil {
+		b.log.Error("stage upload", "file", ex.Name, "err", err)
+		b.say(ctx, r, "I did not add that file; the articles stay as they were.\n<pre>"+html.EscapeString(err.Error())+"</pre>")
+		return
+	}
+	fmt.Fprintf(&s, "\nNothing changes unless you press Replace within %d minutes.", int(time.Until(staged.Expires).Round(time.Minute)/time.Minute))
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData("Replace", uploadPrefix+"replace:"+staged.Token),
+		tgbotapi.NewInlineKeyboardButtonData("Cancel", uploadPrefix+"cancel:"+staged.Token),
+	))
+	b.sendHTML(ctx, r, []string{s.String()}, &kb, 0)
+}
+
+// articleHTML describes an article for a message: id, title, passages
+// and file.
+func articleHTML(a library.Article) string {
+	title := a.Title
+	if title == "" {
+		title = "untitled"
+	}
+	passages := "passages"
+	if a.Passages == 1 {
+		passages = "passage"
+	}
+	return fmt.Sprintf("<code>%s</code> (<i>%s</i>, %d %s, in <code>%s</code>)",
+		html.EscapeString(a.ID), html.EscapeString(title), a.Passages, passages, html.EscapeString(a.File))
+}
+
+// uploadCallback handles a press of Replace or Cancel under the question
+// askReplace asked. Only the admin who sent the file, in the chat it was
+// sent to, may answer; anyone else is told so and the question stays.
+// The question is then edited into its outcome, which drops the buttons.
+func (b *Bot) uploadCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
+	action, token, _ := strings.Cut(strings.TrimPrefix(q.Data, uploadPrefix), ":")
+	st, ok := b.lib.(stager)
+	if q.From == nil || q.Message == nil || q.Message.Chat == nil || !ok {
+		b.answerCallback(ctx, q, "This question can no longer be answered.")
+		return
+	}
+	user, chat := q.From.ID, q.Message.Chat.ID
+	owner := uploadOwner(user, chat)
+	r := reply{user: user, chat: chat, private: q.Message.Chat.IsPrivate()}
+	edit := q.Message.MessageID
+	err := st.Check(token, owner)
+	if !b.cfg.Admins[user] {
+		err = library.ErrNotOwner
+	}
+	switch {
+	case errors.Is(err, library.ErrNotOwner):
+		b.log.Warn("upload answer refused: not the admin who sent the file", "user", user, "chat", chat, "action", action)
+		b.answerCallback(ctx, q, "Only the admin who sent this file can answer this.")
+		return
+	case err != nil || action != "replace" && action != "cancel":
+		b.answerCallback(ctx, q, "This question has expired; nothing was changed.")
+		b.sendHTML(ctx, r, []string{"This question expired unanswered; nothing was changed. Send the file again to replace the article."}, nil, edit)
+		return
+	case action == "cancel":
+		staged, err := st.Discard(token, owner)
+		if err != nil {
+			b.answerCallback(ctx, q, "This question has expired; nothing was changed.")
+			return
+		}
+		b.answerCallback(ctx, q, "Cancelled.")
+		b.log.Info("upload cancelled", "file", staged.Name, "user", user)
+		b.sendHTML(ctx, r, []string{fmt.Sprintf("Cancelled: I did not save <code>%s</code>; the articles stay as they were.", html.EscapeString(staged.Name))}, nil, edit)
+		return
+	}
+	b.answerCallback(ctx, q, "Replacing…") // now: the reload may take a while
+	staged, rep, err := st.Confirm(ctx, token, owner)
+	switch {
+	case errors.Is(err, library.ErrNotStaged) || errors.Is(err, library.ErrNotOwner):
+		b.sendHTML(ctx, r, []string{"This question expired unanswered; nothing was changed. Send the file again to replace the article."}, nil, edit)
+		return
+	case err != nil:
+		b.log.Error("replace article; the old corpus keeps serving", "file", staged.Name, "user", user, "err", err)
+		b.sendHTML(ctx, r, []string{"I did not replace it; the articles stay as they were.\n<pre>" + html.EscapeString(err.Error()) + "</pre>"}, nil, edit)
+		return
+	}
+	var replaced []string
+	for _, a := range rep.Replaced {
+		replaced = append(replaced, a.File)
+	}
+	b.log.Info("article replaced", "file", staged.Name, "replaced", replaced, "user", user, "version", rep.Version, "docs", rep.Docs)
+	if b.cfg.Peers != nil {
+		b.cfg.Peers.Announce(ctx, rep.Version)
+	}
+	var s strings.Builder
+	s.WriteString("Replaced ")
+	for i, a := range rep.Replaced {
+		if i > 0 {
+			s.WriteString(" and ")
+		}
+		s.WriteString(articleHTML(a))
+	}
+	fmt.Fprintf(&s, "\n→ %s.\nReloaded: %d documents, %d passages, version <code>%s</code>, in %s.",
+		articleHTML(rep.Article), rep.Docs, rep.Passages, rep.Version, rep.Took.Round(time.Millisecond))
+	if len(rep.Warnings) > 0 {
+		s.WriteString("\nWarnings:\n" + html.EscapeString("• "+strings.Join(rep.Warnings, "\n• ")))
+	}
+	b.sendHTML(ctx, r, []string{s.String()}, nil, edit)
+}
+
+// answerCallback answers a button press, with note shown as a toast when
+// not empty.
+func (b *Bot) answerCallback(ctx context.Context, q *tgbotapi.CallbackQuery, note string) {
+	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, note)); err != nil {
+		b.log.Warn("answer callback", "err", err)
+	}
 }
 
 // download fetches a file from the configured Bot API server: the
@@ -99,4 +261,94 @@ func (b *Bot) download(ctx context.Context, fileID string) ([]byte, error) {
 		return nil, fmt.Errorf("the file is over %d KB", b.cfg.MaxUpload>>10)
 	}
 	return data, nil
+}
+
+// RedactURL returns a URL fit for logs and printed configuration: a
+// password masked (or a user name standing alone, which is then usually
+// a key), every query value masked, the keys kept to show its shape
+// (?api-key=xxxxx: Azure-style endpoints carry keys so), the fragment
+// masked, and the bot token, whole or its secret part after the ':',
+// replaced by <token> wherever it appears (people put it in webhook
+// paths: https://host/bot<TOKEN>/hook); url.URL.Redacted hides only a
+// password. A URL that does not parse is not shown at all, since a
+// credential could then be anywhere in it.
+//
+// It lives here, not in webhook.go, only while that file is being edited
+// by others.
+func RedactURL(raw, token string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(set, but not a valid URL)"
+	}
+	const mask = "xxxxx"
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), mask)
+		} else {
+			u.User = url.User(mask)
+		}
+	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			if k, _, ok := strings.Cut(p, "="); ok {
+				parts[i] = k + "=" + mask
+			} else if p != "" {
+				parts[i] = mask
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = mask, ""
+	}
+	secrets := tokenSecrets(token)
+	// In the path, match the token decoded (":" may be written %3A), and
+	// mark it with a string escaping leaves alone, to be replaced after.
+	const marker = "REDACTEDBOTTOKEN"
+	if pieces := cutSecrets(u.Path, secrets); len(pieces) > 1 {
+		u.Path, u.RawPath = strings.Join(pieces, marker), ""
+	}
+	s := strings.ReplaceAll(u.String(), marker, "<token>")
+	for _, t := range secrets { // anywhere else: host, opaque part
+		for _, form := range []string{t, url.PathEscape(t), url.QueryEscape(t)} {
+			s = strings.ReplaceAll(s, form, "<token>")
+		}
+	}
+	return s
+}
+
+// tokenSecrets returns what of a bot token to hide: the whole token and,
+// when long enough to be told apart, its secret part after the bot id.
+func tokenSecrets(token string) []string {
+	if token == "" {
+		return nil
+	}
+	out := []string{token}
+	if _, secret, ok := strings.Cut(token, ":"); ok && len(secret) >= 8 {
+		out = append(out, secret)
+	}
+	return out
+}
+
+// cutSecrets splits s around every occurrence of any of secrets, the
+// longest first where two start at one place.
+func cutSecrets(s string, secrets []string) []string {
+	var pieces []string
+	for {
+		at, n := -1, 0
+		for _, t := range secrets {
+			if i := strings.Index(s, t); i >= 0 && (at < 0 || i < at || i == at && len(t) > n) {
+				at, n = i, len(t)
+			}
+		}
+		if at < 0 {
+			return append(pieces, s)
+		}
+		pieces = append(pieces, s[:at])
+		s = s[at+n:]
+	}
 }

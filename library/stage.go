@@ -112,6 +112,25 @@ func (l *Library) take(token, owner string) (Staged, error) {
 	return st, nil
 }
 
+// Check reports whether the upload staged under token is waiting for
+// owner's answer: nil, ErrNotStaged or ErrNotOwner. It changes nothing,
+// so a front end can acknowledge a confirmation before the reload that
+// Confirm runs.
+func (l *Library) Check(token, owner string) error {
+	s := &l.staged
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep(s.clock(), 0)
+	st, ok := s.by[token]
+	switch {
+	case !ok:
+		return ErrNotStaged
+	case st.Owner != owner:
+		return ErrNotOwner
+	}
+	return nil
+}
+
 // Confirm replaces the articles in the way of the upload staged under
 // token with it (see Replace), if owner staged it. It is answered once:
 // the upload is no longer staged afterwards, whether the replacement

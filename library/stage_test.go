@@ -59,6 +59,9 @@ func TestStageConfirmDiscard(t *testing.T) {
 				if s.token != "" {
 					token = s.token
 				}
+				if err := lib.Check(token, s.owner); !errors.Is(err, s.err) {
+					t.Errorf("step %d: Check: %v, want %v", i, err, s.err)
+				}
 				if s.do == "confirm" {
 					_, rep, err := lib.Confirm(context.Background(), token, s.owner)
 					if !errors.Is(err, s.err) || err == nil && (len(rep.Replaced) != 1 || rep.Replaced[0].Title != "Moon") {

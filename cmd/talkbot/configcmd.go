@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/talkbot/talkbot/bot"
 	"github.com/talkbot/talkbot/llm"
 )
 
@@ -42,22 +42,22 @@ func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writ
 		{"mode", mode},
 		{"CORPUS_DIR", or(cfg.CorpusDir, "(the embedded seed articles)")},
 		{"OPENAI_API_KEY", secret(cfg.OpenAIKey)},
-		{"OPENAI_BASE_URL", or(redactURL(cfg.OpenAIBaseURL), "(OpenAI's, in LLM mode)")},
+		{"OPENAI_BASE_URL", or(redactURL(cfg.OpenAIBaseURL, sc.token), "(OpenAI's, in LLM mode)")},
 		{"OPENAI_MODEL", or(cfg.Model, llm.DefaultModel)},
 		{"EMBEDDINGS_MODEL", or(cfg.EmbeddingsModel, "(none: BM25 only)")},
 		{"LLM_TIMEOUT", cfg.LLMTimeout.String()},
 		{"LOG_LEVEL", or(cfg.LogLevel, "info (serve), warn (other commands)")},
-		{"REDIS_URL", or(redactURL(cfg.RedisURL), "(none: in-process cache, memory and limits)")},
+		{"REDIS_URL", or(redactURL(cfg.RedisURL, sc.token), "(none: in-process cache, memory and limits)")},
 		{"REDIS_PREFIX", cfg.RedisPrefix},
 		{"REDIS_TIMEOUT", cfg.RedisTimeout.String()},
 		{"CACHE_TTL", cfg.CacheTTL.String()},
 		{"SEMANTIC_THRESHOLD", strconv.FormatFloat(cfg.Similarity, 'g', -1, 64)},
 		{"TELEGRAM_BOT_TOKEN", secret(sc.token)},
-		{"TELEGRAM_API_ENDPOINT", redactURL(base)},
+		{"TELEGRAM_API_ENDPOINT", redactURL(base, sc.token)},
 		{"ADMIN_IDS", or(strings.Join(admins, ","), "(none)")},
 		{"HISTORY_TURNS", strconv.Itoa(sc.turns)},
 		{"HISTORY_IDLE", sc.idle.String()},
-		{"TELEGRAM_WEBHOOK_URL", or(redactURL(sc.webhook.URL), "(none: long polling)")},
+		{"TELEGRAM_WEBHOOK_URL", or(redactURL(sc.webhook.URL, sc.token), "(none: long polling)")},
 		{"TELEGRAM_WEBHOOK_SECRET", secret(sc.webhook.Secret)},
 		{"LISTEN_ADDR", sc.listen},
 		{"RATE_LIMIT", strconv.Itoa(sc.perMinute) + " a minute"},
@@ -74,15 +74,8 @@ func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writ
 	return nil
 }
 
-// redactURL hides a password in a URL, and the whole URL if it does not
-// parse, since it could then hide a credential anywhere.
-func redactURL(s string) string {
-	if s == "" {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(set, but not a valid URL)"
-	}
-	return u.Redacted()
-}
+// redactURL masks what could be secret in a URL before it is printed:
+// the password or a lone user name, every query value (an Azure-style
+// ?api-key=…), the fragment, and the bot token wherever it appears (a
+// webhook URL of https://host/bot<TOKEN>/hook); see bot.RedactURL.
+func redactURL(s, token string) string { return bot.RedactURL(s, token) }
