@@ -46,7 +46,7 @@ func (b *Bot) ServeWebhook(ctx context.Context, wh Webhook, ln net.Listener) err
 	if _, err := b.api.MakeRequest("setWebhook", params); err != nil {
 		return fmt.Errorf("register webhook %s: %w", u.Redacted(), err)
 	}
-	b.log.Info("webhook registered", "url", u.Redacted(), "listen", ln.Addr().String())
+	b.log.Info("webhook registered", "url", RedactURL(wh.URL, b.api.Token), "listen", ln.Addr().String())
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
