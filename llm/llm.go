@@ -1,6 +1,8 @@
 // Package llm talks to an OpenAI-compatible server (OpenAI, Ollama, vLLM,
 // llama.cpp) for chat completions and embeddings, with a timeout on every
-// call and retries of rate limits and server errors.
+// call, retries of rate limits and server errors, and limits on how long
+// a reply may be: a token limit the server applies, and byte caps this
+// client applies to what it reads.
 package llm
 
 import (
@@ -31,6 +33,19 @@ type Config struct {
 	EmbeddingsModel string        // needed only for Embed
 	Timeout         time.Duration // per call, retries included; DefaultTimeout when zero
 	MaxTries        int           // attempts per call; DefaultTries when zero
+	// MaxTokens limits the tokens of a reply (Complete, Stream);
+	// DefaultMaxTokens when zero. Reasoning models count their hidden
+	// reasoning in it too, and need more.
+	MaxTokens int
+	// MaxShortTokens limits the tokens of a CompleteShort reply;
+	// DefaultMaxShortTokens when zero.
+	MaxShortTokens int
+	// MaxReplyBytes caps the text of any reply; when zero, the larger of
+	// DefaultMaxReplyBytes and 16 bytes per token of MaxTokens.
+	MaxReplyBytes int
+	// MaxBodyBytes caps the HTTP body of a chat completion, streamed or
+	// not; DefaultMaxBodyBytes when zero.
+	MaxBodyBytes int64
 	// HTTPClient sends the requests; a client with Timeout is built when nil.
 	HTTPClient *http.Client
 	// Observer, if set, is told about every call, for metrics.
@@ -53,11 +68,14 @@ func (c *Client) observe(kind string, start time.Time, err error, usage openai.U
 
 // Client is an LLM client. It is safe for concurrent use.
 type Client struct {
-	api      *openai.Client
+	api      *openai.Client // chat completions, with capped bodies
+	embAPI   *openai.Client // embeddings, whose size the caller's batch decides
 	model    string
 	embModel string
 	timeout  time.Duration
 	obs      Observer
+
+	maxTokens, maxShortTokens, maxReplyBytes int
 }
 
 // New returns a client for cfg.
@@ -71,6 +89,18 @@ func New(cfg Config) *Client {
 	if cfg.MaxTries <= 0 {
 		cfg.MaxTries = DefaultTries
 	}
+	if cfg.MaxTokens <= 0 {
+		cfg.MaxTokens = DefaultMaxTokens
+	}
+	if cfg.MaxShortTokens <= 0 {
+		cfg.MaxShortTokens = DefaultMaxShortTokens
+	}
+	if cfg.MaxReplyBytes <= 0 {
+		cfg.MaxReplyBytes = max(DefaultMaxReplyBytes, bytesPerToken*cfg.MaxTokens)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.Timeout}
@@ -79,13 +109,20 @@ func New(cfg Config) *Client {
 	if cfg.BaseURL != "" {
 		oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	}
-	oc.HTTPClient = &retryingDoer{client: hc, tries: cfg.MaxTries}
+	retrying := &retryingDoer{client: hc, tries: cfg.MaxTries}
+	oc.HTTPClient = retrying
+	embAPI := openai.NewClientWithConfig(oc)
+	oc.HTTPClient = &cappedDoer{next: retrying, max: cfg.MaxBodyBytes}
 	return &Client{
-		api:      openai.NewClientWithConfig(oc),
-		model:    cfg.Model,
-		embModel: cfg.EmbeddingsModel,
-		timeout:  cfg.Timeout,
-		obs:      cfg.Observer,
+		api:            openai.NewClientWithConfig(oc),
+		embAPI:         embAPI,
+		model:          cfg.Model,
+		embModel:       cfg.EmbeddingsModel,
+		timeout:        cfg.Timeout,
+		obs:            cfg.Observer,
+		maxTokens:      cfg.MaxTokens,
+		maxShortTokens: cfg.MaxShortTokens,
+		maxReplyBytes:  cfg.MaxReplyBytes,
 	}
 }
 
@@ -93,23 +130,39 @@ func New(cfg Config) *Client {
 func (c *Client) Model() string { return c.model }
 
 // chatRequest is a chat completion of the rules (system) and the
-// question with its material (user).
-func (c *Client) chatRequest(system, user string) openai.ChatCompletionRequest {
-	return openai.ChatCompletionRequest{
+// question with its material (user), of at most tokens tokens.
+func (c *Client) chatRequest(system, user string, tokens int) openai.ChatCompletionRequest {
+	req := openai.ChatCompletionRequest{
 		Model: c.model,
 		Messages: []openai.ChatCompletionMessage{
 			{Role: openai.ChatMessageRoleSystem, Content: system},
 			{Role: openai.ChatMessageRoleUser, Content: user},
 		},
 	}
+	tokenLimit(&req, tokens)
+	return req
 }
 
-// Complete sends one chat completion and returns the reply's text.
-func (c *Client) Complete(ctx context.Context, system, user string) (reply string, err error) {
+// Complete sends one chat completion and returns the reply's text. A
+// reply longer than the client's limits is an error wrapping ErrTooLong,
+// never a shortened reply.
+func (c *Client) Complete(ctx context.Context, system, user string) (string, error) {
+	return c.complete(ctx, system, user, c.maxTokens)
+}
+
+// CompleteShort is Complete for a reply of a line or so, such as a
+// follow-up rewritten as a standalone question: the server is asked for
+// at most MaxShortTokens tokens, so a runaway reply costs little.
+func (c *Client) CompleteShort(ctx context.Context, system, user string) (string, error) {
+	return c.complete(ctx, system, user, c.maxShortTokens)
+}
+
+// complete sends one chat completion of at most tokens tokens.
+func (c *Client) complete(ctx context.Context, system, user string, tokens int) (reply string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()
-	resp, err := c.api.CreateChatCompletion(ctx, c.chatRequest(system, user))
+	resp, err := c.api.CreateChatCompletion(ctx, c.chatRequest(system, user, tokens))
 	defer func() { c.observe("chat", start, err, resp.Usage) }()
 	if err != nil {
 		return "", c.wrap("chat completion", ctx, err)
@@ -117,20 +170,38 @@ func (c *Client) Complete(ctx context.Context, system, user string) (reply strin
 	if len(resp.Choices) == 0 {
 		return "", fmt.Errorf("chat completion with %s: the reply has no choices", c.model)
 	}
-	return resp.Choices[0].Message.Content, nil
+	ch := resp.Choices[0]
+	if err := c.checkLength(len(ch.Message.Content), ch.FinishReason, tokens); err != nil {
+		return "", fmt.Errorf("chat completion: %w", err)
+	}
+	return ch.Message.Content, nil
+}
+
+// checkLength fails a reply of n bytes so far, or one the server says
+// stopped at its token limit.
+func (c *Client) checkLength(n int, finish openai.FinishReason, tokens int) error {
+	if n > c.maxReplyBytes {
+		return fmt.Errorf("%s wrote more than %d bytes: %w", c.model, c.maxReplyBytes, ErrTooLong)
+	}
+	if finish == openai.FinishReasonLength {
+		return fmt.Errorf("%s stopped at the %d-token limit before it finished: %w", c.model, tokens, ErrTooLong)
+	}
+	return nil
 }
 
 // Stream sends one chat completion and delivers the reply as it is
 // written: delta gets each new piece, in order. It returns the whole
 // reply. A stream that ends before the model finished is an error, not a
-// short reply.
+// short reply; so is one longer than the client's limits (wrapping
+// ErrTooLong), which is cut off as soon as it passes them: delta may by
+// then have had part of it.
 func (c *Client) Stream(ctx context.Context, system, user string, delta func(string)) (reply string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()
 	var usage openai.Usage
 	defer func() { c.observe("stream", start, err, usage) }()
-	req := c.chatRequest(system, user)
+	req := c.chatRequest(system, user, c.maxTokens)
 	req.Stream = true
 	stream, err := c.api.CreateChatCompletionStream(ctx, req)
 	if err != nil {
@@ -153,6 +224,9 @@ func (c *Client) Stream(ctx context.Context, system, user string, delta func(str
 		for _, ch := range chunk.Choices {
 			if ch.Index != 0 {
 				continue
+			}
+			if err := c.checkLength(text.Len()+len(ch.Delta.Content), ch.FinishReason, c.maxTokens); err != nil {
+				return "", fmt.Errorf("chat completion stream: %w", err) // the deferred Close hangs up
 			}
 			if ch.Delta.Content != "" {
 				text.WriteString(ch.Delta.Content)
@@ -183,7 +257,7 @@ func (c *Client) Embed(ctx context.Context, texts []string) (vecs [][]float32, e
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()
-	resp, err := c.api.CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{
+	resp, err := c.embAPI.CreateEmbeddings(ctx, openai.EmbeddingRequestStrings{
 		Input: texts,
 		Model: openai.EmbeddingModel(c.embModel),
 	})

@@ -1,6 +1,9 @@
 // Package fakeopenai is a test double of an OpenAI-compatible server:
 // chat completions and embeddings over real HTTP, with the errors a real
-// server gives (401, 429 with Retry-After, 5xx, broken JSON, stalls).
+// server gives (401, 429 with Retry-After, 5xx, broken JSON, stalls,
+// runaway bodies). Like a real server it honours max_tokens (and
+// max_completion_tokens), counting a word as a token: a longer reply is
+// cut there and finishes with "length".
 package fakeopenai
 
 import (
@@ -14,7 +17,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/sashabaranov/go-openai"
 )
@@ -30,6 +35,11 @@ type Fault struct {
 	// reply stops after half its chunks without [DONE], a plain one after
 	// half its JSON.
 	Cut bool
+	// BodySize, for a chat request, answers 200 with a body of this many
+	// bytes, as a runaway server or proxy would: one JSON completion (one
+	// server-sent event for a stream) whose content is that long, written
+	// in pieces without a Content-Length until done or the client hangs up.
+	BodySize int64
 }
 
 // Server is a running fake. Its zero value is not usable; call New.
@@ -48,6 +58,7 @@ type Server struct {
 	chats    []openai.ChatCompletionRequest
 	embeds   int
 	requests int
+	written  atomic.Int64 // response body bytes handed to the connection
 }
 
 // New starts a fake whose chat replies come from reply. Close it when done.
@@ -56,9 +67,36 @@ func New(reply func(openai.ChatCompletionRequest) string) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.chat)
 	mux.HandleFunc("POST /v1/embeddings", s.embeddings)
-	s.Server = httptest.NewServer(mux)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(countingWriter{ResponseWriter: w, n: &s.written}, r)
+	}))
 	return s
 }
+
+// countingWriter counts the body bytes a handler writes.
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Flush sends what is buffered, as the wrapped writer's Flush does.
+func (c countingWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// BodyBytes returns how many bytes of response bodies the fake has
+// written so far. A write fails once the client has hung up, so a client
+// that stops reading a long body early keeps this well below its size
+// (the connection's buffers hold a few MB at most).
+func (s *Server) BodyBytes() int64 { return s.written.Load() }
 
 // BaseURL returns the base URL to give a client (go-openai's BaseURL).
 func (s *Server) BaseURL() string { return s.Server.URL + "/v1" }
@@ -92,8 +130,8 @@ func (s *Server) EmbeddingCalls() int {
 }
 
 // take counts a request and answers it with the next fault, if any. It
-// reports whether the request was answered, and returns a Cut fault for
-// the caller to apply.
+// reports whether the request was answered, and returns a Cut or BodySize
+// fault for the caller to apply.
 func (s *Server) take(w http.ResponseWriter, r *http.Request) (bool, *Fault) {
 	// Reading the whole body lets the server notice a client hanging up.
 	body, _ := io.ReadAll(r.Body)
@@ -117,7 +155,7 @@ func (s *Server) take(w http.ResponseWriter, r *http.Request) (bool, *Fault) {
 	if f.Delay > 0 && !wait(r, f.Delay) {
 		return true, nil
 	}
-	if f.Cut {
+	if f.Cut || f.BodySize > 0 {
 		return false, f
 	}
 	if f.RetryAfter != "" {
@@ -154,7 +192,7 @@ func writeError(w http.ResponseWriter, status int, msg, typ string) {
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
-	done, cut := s.take(w, r)
+	done, fault := s.take(w, r)
 	if done {
 		return
 	}
@@ -174,12 +212,25 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if latency > 0 && !wait(r, latency) {
 		return
 	}
+	if fault != nil && fault.BodySize > 0 {
+		runaway(w, req, fault.BodySize)
+		return
+	}
+	cut := fault != nil && fault.Cut
 	content := ""
 	if reply != nil {
 		content = reply(req)
 	}
+	limit := req.MaxTokens
+	if req.MaxCompletionTokens > 0 {
+		limit = req.MaxCompletionTokens
+	}
+	finish := openai.FinishReasonStop
+	if c, ok := truncate(content, limit); ok {
+		content, finish = c, openai.FinishReasonLength
+	}
 	if req.Stream {
-		s.stream(w, r, req.Model, content, chunkDelay, cut != nil)
+		s.stream(w, r, req.Model, content, finish, chunkDelay, cut)
 		return
 	}
 	body, _ := json.Marshal(openai.ChatCompletionResponse{
@@ -190,11 +241,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		Choices: []openai.ChatCompletionChoice{{
 			Index:        0,
 			Message:      openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: content},
-			FinishReason: openai.FinishReasonStop,
+			FinishReason: finish,
 		}},
 		Usage: openai.Usage{PromptTokens: len(strings.Fields(req.Messages[0].Content)), CompletionTokens: len(strings.Fields(content))},
 	})
-	if cut != nil {
+	if cut {
 		body = body[:len(body)/2]
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -203,7 +254,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 
 // stream sends content as server-sent events, a few words per chunk, as
 // the real API does for "stream": true.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, model, content string, delay time.Duration, cut bool) {
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, model, content string, finish openai.FinishReason, delay time.Duration, cut bool) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	flusher, _ := w.(http.Flusher)
@@ -215,27 +266,76 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, model, content s
 	if cut {
 		chunks = chunks[:len(chunks)/2]
 	}
-	send := func(delta string, finish openai.FinishReason) {
+	send := func(delta string, finish openai.FinishReason) error {
 		b, _ := json.Marshal(openai.ChatCompletionStreamResponse{
 			ID: "chatcmpl-fake", Object: "chat.completion.chunk", Created: time.Now().Unix(), Model: model,
 			Choices: []openai.ChatCompletionStreamChoice{{Index: 0, Delta: openai.ChatCompletionStreamChoiceDelta{Content: delta}, FinishReason: finish}},
 		})
-		fmt.Fprintf(w, "data: %s\n\n", b)
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return err
+		}
 		if flusher != nil {
 			flusher.Flush()
 		}
+		return nil
 	}
 	for i, c := range chunks {
 		if i > 0 && delay > 0 && !wait(r, delay) {
 			return
 		}
-		send(c, "")
+		if send(c, "") != nil {
+			return // the client hung up
+		}
 	}
 	if cut {
 		return // the connection closes without a finish or [DONE]
 	}
-	send("", openai.FinishReasonStop)
+	send("", finish)
 	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// truncate cuts content to at most limit tokens, counting a word as a
+// token as the usage figures do, and reports whether it cut anything. A
+// limit of 0 means none.
+func truncate(content string, limit int) (string, bool) {
+	if limit <= 0 {
+		return content, false
+	}
+	words, inWord := 0, false
+	for i, r := range content {
+		space := unicode.IsSpace(r)
+		if !space && !inWord {
+			if words == limit {
+				return content[:i], true
+			}
+			words++
+		}
+		inWord = !space
+	}
+	return content, false
+}
+
+// runaway answers req with a completion of size bytes, its content
+// padding, written a piece at a time until done or the client hangs up.
+func runaway(w http.ResponseWriter, req openai.ChatCompletionRequest, size int64) {
+	head := fmt.Sprintf(`{"id":"chatcmpl-fake","object":"chat.completion","created":%d,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":"`, time.Now().Unix(), req.Model)
+	tail := `"},"finish_reason":"stop"}]}`
+	w.Header().Set("Content-Type", "application/json")
+	if req.Stream {
+		head = fmt.Sprintf(`data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":%d,"model":%q,"choices":[{"index":0,"delta":{"content":"`, time.Now().Unix(), req.Model)
+		tail = `"},"finish_reason":"stop"}]}` + "\n\n"
+		w.Header().Set("Content-Type", "text/event-stream")
+	}
+	if _, err := io.WriteString(w, head); err != nil {
+		return
+	}
+	pad := bytes.Repeat([]byte("x"), 32<<10)
+	for left := size - int64(len(head)+len(tail)); left > 0; left -= int64(len(pad)) {
+		if _, err := w.Write(pad[:min(left, int64(len(pad)))]); err != nil {
+			return // the client hung up
+		}
+	}
+	io.WriteString(w, tail)
 }
 
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
