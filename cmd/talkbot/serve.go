@@ -86,6 +86,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		LogQuestions: sc.logQuestions,
 	}
 	if cfg.RedisURL != "" {
+		redisstore.QuietDriverLogs(log) // go-redis's own lines (failed dials…) as debug records here, not plain text on stderr
 		store, err := openStore(cfg, log)
 		if err != nil {
 			return err
