@@ -8,13 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/talkbot/talkbot/answer"
@@ -51,15 +54,32 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svcOpts.FallbackOffline = true // a user always gets a reply
 	svcOpts.HistoryTurns = sc.turns
 	svcOpts.Observer = m
-	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
+	// At start there is no corpus to fall back on: serve the good articles
+	// beside a bad file rather than not start. Reloads stay all or nothing.
+	lib, rep, skipped, err := library.OpenLenient(ctx, cfg.CorpusDir, ropts)
 	if err != nil {
 		return err
 	}
 	lib.Observe(m)
-	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "took", rep.Took)
+	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "skipped", len(skipped), "took", rep.Took)
 	for _, w := range rep.Warnings {
 		log.Warn("corpus", "warning", w)
 	}
+	for _, f := range skipped {
+		log.Error("corpus file skipped: serving the other articles; fix or remove it, then /reload", "file", f.Path, "err", f.Err)
+	}
+	started := lib.Live().Index()
+
+	// Readiness: the bot cannot answer without a corpus or Telegram
+	// (required); it answers degraded without Redis or with files skipped
+	// (optional). The handler reads the map, so it is complete before the
+	// server starts; what changes later is behind atomics.
+	var (
+		telegramDown atomic.Pointer[error] // nil once connected
+		redisStore   atomic.Pointer[redisstore.Store]
+	)
+	notYet := errors.New("connecting")
+	telegramDown.Store(&notYet)
 	checks := map[string]metrics.Probe{
 		"corpus": {Check: func(context.Context) error {
 			if lib.Live().Index() == nil {
@@ -67,13 +87,89 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			return nil
 		}},
+		"telegram": {Check: func(context.Context) error {
+			if err := telegramDown.Load(); err != nil {
+				return *err
+			}
+			return nil
+		}},
 	}
+	if len(skipped) > 0 {
+		checks["corpus files"] = metrics.Probe{Optional: true, Check: func(context.Context) error {
+			if lib.Live().Index() != started {
+				return nil // a reload since, all or nothing, succeeded
+			}
+			return fmt.Errorf("%d bad file(s) skipped at start, named in the log", len(skipped))
+		}}
+	}
+	if cfg.RedisURL != "" {
+		checks["redis"] = metrics.Probe{Optional: true, Check: func(ctx context.Context) error {
+			if s := redisStore.Load(); s != nil {
+				return s.Ping(ctx)
+			}
+			return errors.New("not opened yet")
+		}}
+	}
+	// Served before connecting to Telegram, so that /healthz answers
+	// while the connection is retried.
+	if sc.metricsAddr != "" {
+		ln, err := net.Listen("tcp", sc.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: listen on %s: %w", sc.metricsAddr, err)
+		}
+		mux := metrics.Mux(m, checks)
+		go func() {
+			if err := metrics.Serve(ctx, ln, mux, log); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		log.Info("metrics", "addr", ln.Addr().String())
+	}
+
+	// Telegram unreachable or answering 5xx as the bot starts is a blip:
+	// try getMe again, with exponential backoff and jitter, until ctx
+	// ends, rather than exit and be restarted in a loop. A token Telegram
+	// refuses (401, 404) never comes right: exit at once. Errors pass
+	// through bot.RedactingClient, so they never hold the token.
 	const poll = 30 * time.Second
 	client := bot.NewClient(sc.token, poll+15*time.Second)
-	api, err := tgbotapi.NewBotAPIWithClient(sc.token, sc.endpoint, client)
+	connectClient := bot.NewClient(sc.token, 10*time.Second) // bounds an attempt
+	retry := backoff.NewExponentialBackOff()
+	retry.InitialInterval = 500 * time.Millisecond
+	retry.MaxInterval = 30 * time.Second
+	attempt := 0
+	api, err := backoff.Retry(ctx, func() (*tgbotapi.BotAPI, error) {
+		attempt++
+		api, err := tgbotapi.NewBotAPIWithClient(sc.token, sc.endpoint, connectClient)
+		if err == nil {
+			return api, nil
+		}
+		var tgErr *tgbotapi.Error
+		code := 0
+		if errors.As(err, &tgErr) {
+			code = tgErr.Code
+		}
+		m.TelegramError(code)
+		err = errors.New(strings.ReplaceAll(err.Error(), sc.token, "<token>")) // belt and braces
+		if code == http.StatusUnauthorized || code == http.StatusNotFound {
+			return nil, backoff.Permanent(fmt.Errorf("connect to Telegram: Telegram rejected the bot token (%d %s): check TELEGRAM_BOT_TOKEN", code, http.StatusText(code)))
+		}
+		down := fmt.Errorf("not connected: %w", err)
+		telegramDown.Store(&down)
+		return nil, err
+	}, backoff.WithBackOff(retry), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, wait time.Duration) {
+		log.Warn("telegram unreachable; retrying", "attempt", attempt, "err", err, "retry_in", wait.Round(time.Millisecond))
+	}))
 	if err != nil {
-		return fmt.Errorf("connect to Telegram: %s", strings.ReplaceAll(err.Error(), sc.token, "<token>"))
+		if ctx.Err() != nil {
+			log.Info("stopped before Telegram answered", "attempts", attempt)
+			return nil
+		}
+		return err
 	}
+	api.Client = client
+	telegramDown.Store(nil)
+	log.Info("telegram connected", "bot", api.Self.UserName, "attempts", attempt)
 
 	mem := bot.NewLocalMemory(sc.turns, sc.idle)
 	var memory bot.Memory = mem
@@ -92,7 +188,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		defer store.Close()
-		checks["redis"] = metrics.Probe{Check: store.Ping, Optional: true}
+		redisStore.Store(store)
 		svcOpts.Cache = store.Cache()
 		svcOpts.Similar = store.Similar(cfg.CacheTTL)
 		memory = store.Memory(sc.turns, sc.idle, mem)
@@ -116,20 +212,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else {
 		svcOpts.Cache = answer.NewLocalCache(10000, cfg.CacheTTL)
 		svcOpts.Similar = answer.NewLocalSimilar(2000)
-	}
-	// Served once every check is in place: the handler reads checks.
-	if sc.metricsAddr != "" {
-		ln, err := net.Listen("tcp", sc.metricsAddr)
-		if err != nil {
-			return fmt.Errorf("metrics: listen on %s: %w", sc.metricsAddr, err)
-		}
-		mux := metrics.Mux(m, checks)
-		go func() {
-			if err := metrics.Serve(ctx, ln, mux, log); err != nil {
-				log.Error("metrics server stopped", "err", err)
-			}
-		}()
-		log.Info("metrics", "addr", ln.Addr().String())
 	}
 
 	svc := answer.NewService(lib.Live(), chat, log, svcOpts)
