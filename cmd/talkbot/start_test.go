@@ -348,3 +348,39 @@ func tryGet(url string) (int, string) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
+
+// TestServeWaitsForUnreachableTelegram: with nothing listening at the
+// Bot API endpoint, serve keeps retrying, logging each failure without
+// the token (the network error quotes the URL, which holds it), until
+// it is stopped; then it returns without an error.
+func TestServeWaitsForUnreachableTelegram(t *testing.T) {
+	logs := &logbuf.Buffer{}
+	vars := map[string]string{"TELEGRAM_BOT_TOKEN": startToken, "TELEGRAM_API_ENDPOINT": "http://" + freeAddr(t), "METRICS_ADDR": "off"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), strings.NewReader(""), io.Discard, logs) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(logs.String(), "telegram unreachable; retrying") < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := strings.Count(logs.String(), "telegram unreachable; retrying"); n < 2 {
+		t.Fatalf("%d retries logged, want serve to keep trying:\n%s", n, logs.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve stopped while connecting: %v, want nil", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop while connecting")
+	}
+	out := logs.String()
+	if strings.Contains(out, startToken) || strings.Contains(out, "START-secret") {
+		t.Errorf("the token appears in the log:\n%s", out)
+	}
+	if !strings.Contains(out, "connection refused") || !strings.Contains(out, "<token>") {
+		t.Errorf("the retries do not say what failed (redacted):\n%s", out)
+	}
+}
