@@ -8,16 +8,20 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/talkbot ./cmd/talkbot
+# The state directory, owned by the image's user, so a volume mounted
+# there starts writable.
+RUN mkdir -p /out/state
 
 # A minimal image: CA certificates and time zones, no shell, a non-root user.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/talkbot /talkbot
+COPY --from=build --chown=65532:65532 /out/state /state
 USER nonroot:nonroot
 # Metrics and health on 9090; the webhook, if used, on 8080. A reload
 # briefly holds two corpora: the soft memory limit keeps the garbage
 # collector from letting the heap double (raise it for corpora well over
 # 100k passages; it is a target, not a cap).
-ENV METRICS_ADDR=:9090 GOMEMLIMIT=200MiB
+ENV METRICS_ADDR=:9090 GOMEMLIMIT=200MiB STATE_DIR=/state
 EXPOSE 8080 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=2m --retries=3 CMD ["/talkbot", "healthcheck"]
 ENTRYPOINT ["/talkbot"]

@@ -116,6 +116,10 @@ type Options struct {
 	// conversation, and fallback answers are not cached.
 	Cache    Cache
 	CacheTTL time.Duration
+	// LockWait is how long a question waits for another process answering
+	// the same one (DefaultLockWait), before answering it itself: the other
+	// may have died holding its claim.
+	LockWait time.Duration
 	// Model names the LLM in cache keys, so answers of one model are
 	// never served as another's.
 	Model string
@@ -144,6 +148,9 @@ func NewService(index *retrieval.Live, chat Chat, log *slog.Logger, opts Options
 	}
 	if opts.HistoryTurns <= 0 {
 		opts.HistoryTurns = 6
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = DefaultLockWait
 	}
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = DefaultCacheTTL
@@ -276,14 +283,25 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 	return a, nil
 }
 
-// fallback answers offline after the LLM failed, if the service may.
+// fallback answers offline after the LLM failed, if the service may:
+// also when the caller's time ran out, since an offline answer takes
+// milliseconds, but not when the caller gave up (cancelled).
 func (s *Service) fallback(ctx context.Context, ix *retrieval.Index, req Request, err error) (Answer, error) {
-	if !s.opts.FallbackOffline || ctx.Err() != nil {
+	if !s.opts.FallbackOffline || errors.Is(ctx.Err(), context.Canceled) {
 		return Answer{}, err
+	}
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), offlineTimeout)
+		defer cancel()
 	}
 	s.log.WarnContext(ctx, "llm failed; answering offline", "err", err)
 	return s.offline(ctx, ix, req), nil
 }
+
+// offlineTimeout bounds an offline answer given after the caller's time
+// ran out.
+const offlineTimeout = 2 * time.Second
 
 // search runs a query, logging rather than failing when only the dense
 // half of a hybrid search broke.

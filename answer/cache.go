@@ -22,9 +22,10 @@ import (
 type Cache interface {
 	Get(ctx context.Context, key string) (Answer, bool)
 	Set(ctx context.Context, key string, a Answer, ttl time.Duration)
-	// Lock claims the work of answering key, for at most ttl, so that
-	// processes sharing the cache answer a question once. ok is false while
-	// someone else holds it.
+	// Lock claims the work of answering key, so that processes sharing
+	// the cache answer a question once. The claim lasts until unlock, but
+	// at most ttl after its holder stops renewing it (it died): the holder
+	// keeps it while it lives. ok is false while someone else holds it.
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), ok bool)
 }
 
@@ -134,11 +135,17 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 		}
 	}
 	v, err, shared := s.flight.Do(key, func() (any, error) {
+		giveUp := time.Now().Add(s.opts.LockWait)
 		for {
 			if a, ok := s.opts.Cache.Get(ctx, key); ok {
 				return s.hit(a, req), nil
 			}
 			unlock, ok := s.opts.Cache.Lock(ctx, key, lockTTL)
+			if !ok && time.Now().After(giveUp) {
+				// The holder is slow or gone: answer rather than keep waiting.
+				s.log.InfoContext(ctx, "another process is still answering this question; answering it here too")
+				unlock, ok = func() {}, true
+			}
 			if ok {
 				defer unlock()
 				if s.opts.Observer != nil {
@@ -180,8 +187,13 @@ func (s *Service) hit(a Answer, req Request) Answer {
 	return a
 }
 
-// lockTTL bounds how long other processes wait for one answer.
-const lockTTL = 2 * time.Minute
+// lockTTL is how long a claim on answering a question outlives its
+// holder: short, since a live holder renews it.
+const lockTTL = 10 * time.Second
+
+// DefaultLockWait is how long a question waits for another process
+// answering it before answering it itself.
+const DefaultLockWait = 5 * time.Second
 
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)

@@ -5,7 +5,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -63,6 +62,14 @@ type Config struct {
 	Limiter RateLimiter
 	// Updates, when set, records handled updates across processes.
 	Updates UpdateLog
+	// Inbox, when set, keeps taken updates on disk until answered, so
+	// they are acknowledged to Telegram at once and none is lost or
+	// answered twice across a crash. Without it, polling holds back the
+	// acknowledgement of unanswered updates, within limits.
+	Inbox Inbox
+	// ChatQueue is how many messages of one chat may wait to be
+	// answered; more are dropped with one notice. Default DefaultChatQueue.
+	ChatQueue int
 	// Peers, when set, are told of reloads and list the versions served.
 	Peers Peers
 	// Observer, if set, is told each question's outcome and each failed
@@ -119,7 +126,7 @@ func (c *Config) defaults() {
 		c.AnswerTimeout = 2 * time.Minute
 	}
 	if c.ShutdownWait <= 0 {
-		c.ShutdownWait = 20 * time.Second
+		c.ShutdownWait = DefaultShutdownWait
 	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 30 * time.Second
@@ -132,6 +139,9 @@ func (c *Config) defaults() {
 	}
 	if c.Limiter == nil {
 		c.Limiter = NewLocalLimiter(DefaultQuestionsPerMinute)
+	}
+	if c.ChatQueue <= 0 {
+		c.ChatQueue = DefaultChatQueue
 	}
 }
 
@@ -178,10 +188,16 @@ var commands = []tgbotapi.BotCommand{
 	{Command: "reset", Description: "Forget our conversation"},
 }
 
+// ErrTokenRejected means Telegram refused the bot token (401 or 404): it
+// was revoked or is wrong, and retrying cannot help.
+var ErrTokenRejected = errors.New("Telegram rejected the bot token")
+
 // Run long-polls for updates until ctx is done, then stops taking
 // updates and lets answers in flight finish (up to ShutdownWait). An
-// update is acknowledged only once handled, so a restart, even after a
-// crash, neither loses nor repeats it.
+// update is acknowledged only once answered or kept in the inbox, so a
+// restart, even after a crash, neither loses nor repeats it. Run returns
+// an error wrapping ErrTokenRejected if Telegram stops accepting the
+// token.
 func (b *Bot) Run(ctx context.Context) error {
 	b.register()
 	if _, err := b.api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
@@ -189,33 +205,35 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
-	d := newDispatcher(b.cfg.Workers)
 	in := newIntake()
+	p := &pipeline{b: b, ctx: work, d: newDispatcher(b.cfg.Workers, b.cfg.ChatQueue), in: in}
+	p.replay()
 
 	// The poller's requests end with ctx, so shutdown does not wait out a long poll.
 	poller := *b.api
 	poller.Client = contextClient{client: b.api.Client, ctx: ctx}
 	backoff := baseWait
+	var fatal error
 	for ctx.Err() == nil {
-		updates, threads, err := getUpdates(&poller, in.offset(time.Now()), b.cfg.PollTimeout)
+		updates, err := getUpdates(&poller, in.offset(time.Now()), b.cfg.PollTimeout)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			b.log.Warn("get updates", "err", err)
-			b.cfg.Observer.TelegramError(errorCode(err))
+			code := errorCode(err)
+			b.cfg.Observer.TelegramError(code)
+			if code == http.StatusUnauthorized || code == http.StatusNotFound {
+				fatal = fmt.Errorf("%w (%d): it was revoked or is wrong; stopping", ErrTokenRejected, code)
+				b.log.Error("telegram rejected the bot token; stopping", "code", code)
+				break
+			}
+			b.log.Warn("get updates", "err", err, "retry_in", backoff.String())
 			sleep(ctx, backoff)
 			backoff = min(2*backoff, capWait)
 			continue
 		}
 		backoff = baseWait
-		fresh := 0
-		for i, u := range updates {
-			if b.accept(work, d, in, u, threads[i], false) {
-				fresh++
-			}
-		}
-		if fresh == 0 && len(updates) > 0 {
+		if p.take(updates, false) == 0 && len(updates) > 0 {
 			// Only updates still being answered came back: wait for one
 			// to finish (or a moment) rather than ask again at once.
 			select {
@@ -226,48 +244,30 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 
-	b.drain(d, stopWork)
-	if off := in.offset(time.Now()); off > 0 {
-		// Acknowledge everything handled; newer updates stay for the next start.
-		if _, _, err := getUpdates(b.api, off, 0); err != nil {
+	b.drain(p.d, stopWork)
+	if off := in.final(); off > 0 && fatal == nil {
+		// Acknowledge everything answered or kept; newer updates, and
+		// those cut off unanswered and kept nowhere, stay for the next start.
+		if _, err := getUpdates(b.api, off, 0); err != nil {
 			b.log.Warn("acknowledge updates", "offset", off, "err", err)
 		}
 	}
-	return nil
+	return fatal
 }
+
+// DefaultShutdownWait is how long answers in flight may finish when the
+// bot is told to stop; CancelWait how long the rest then take to end.
+// An orchestrator must allow their sum before killing the process.
+const (
+	DefaultShutdownWait = 20 * time.Second
+	CancelWait          = 5 * time.Second
+)
 
 // register lists the bot's commands in Telegram's menu.
 func (b *Bot) register() {
 	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commands...)); err != nil {
 		b.log.Warn("register commands", "err", err)
 	}
-}
-
-// accept queues a new update for its chat's worker, and reports whether
-// it was new. With an update log, a polled update is checked against it
-// and recorded once handled (so a crash before the answer leaves it to be
-// answered after the restart); a webhook update is claimed at once, since
-// another process may be handed the same update.
-func (b *Bot) accept(ctx context.Context, d *dispatcher, in *intake, u tgbotapi.Update, thread int, webhook bool) bool {
-	if !in.take(u.UpdateID) {
-		return false
-	}
-	if log := b.cfg.Updates; log != nil {
-		if webhook && !log.Claim(ctx, u.UpdateID) || !webhook && log.Claimed(ctx, u.UpdateID) {
-			in.done(u.UpdateID)
-			b.log.Info("update handled by another process or before a restart; skipped", "update", u.UpdateID)
-			return false
-		}
-	}
-	adm := b.admit(ctx, u)
-	d.submit(chatOf(u), func() {
-		defer in.done(u.UpdateID)
-		b.handle(ctx, u, thread, adm)
-		if log := b.cfg.Updates; log != nil && !webhook {
-			log.Claim(ctx, u.UpdateID)
-		}
-	})
-	return true
 }
 
 // drain lets the answers in flight finish, up to ShutdownWait, then
@@ -277,72 +277,63 @@ func (b *Bot) drain(d *dispatcher, stopWork context.CancelFunc) {
 	if !d.wait(b.cfg.ShutdownWait) {
 		b.log.Warn("answers still running at shutdown; cancelling them")
 		stopWork()
-		d.wait(5 * time.Second)
+		d.wait(CancelWait)
 	}
 }
 
-// getUpdates fetches updates, with the forum topic of each message, which
-// the library's types do not carry.
-func getUpdates(api *tgbotapi.BotAPI, offset int, wait time.Duration) ([]tgbotapi.Update, []int, error) {
+// getUpdates fetches updates.
+func getUpdates(api *tgbotapi.BotAPI, offset int, wait time.Duration) ([]incoming, error) {
 	params := tgbotapi.Params{}
 	params.AddNonZero("offset", offset)
 	params.AddNonZero("timeout", int(wait/time.Second))
 	params.AddNonZero("limit", 100)
 	resp, err := api.MakeRequest("getUpdates", params)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	return decodeUpdates(resp.Result)
 }
 
-// decodeUpdates decodes a JSON array of updates, with the forum topic of
-// each message, which the library's types do not carry.
-func decodeUpdates(data []byte) ([]tgbotapi.Update, []int, error) {
-	var updates []tgbotapi.Update
-	if err := json.Unmarshal(data, &updates); err != nil {
-		return nil, nil, fmt.Errorf("decode updates: %w", err)
-	}
-	var extra []struct {
-		Message *struct {
-			ThreadID int `json:"message_thread_id"`
-		} `json:"message"`
-	}
-	json.Unmarshal(data, &extra)
-	threads := make([]int, len(updates))
-	for i := range extra {
-		if i < len(threads) && extra[i].Message != nil {
-			threads[i] = extra[i].Message.ThreadID
-		}
-	}
-	return updates, threads, nil
-}
-
-// chatOf returns the chat an update belongs to, for ordering.
+// chatOf returns the chat an update belongs to, for ordering. It reads
+// only what the update holds: tgbotapi's Update.FromChat dereferences a
+// callback query's message, which inline-mode callbacks lack.
 func chatOf(u tgbotapi.Update) int64 {
-	if c := u.FromChat(); c != nil {
-		return c.ID
-	}
-	if u.CallbackQuery != nil && u.CallbackQuery.From != nil {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
 		return u.CallbackQuery.From.ID
+	case u.EditedMessage != nil && u.EditedMessage.Chat != nil:
+		return u.EditedMessage.Chat.ID
+	case u.ChannelPost != nil && u.ChannelPost.Chat != nil:
+		return u.ChannelPost.Chat.ID
 	}
 	return 0
 }
 
-// handle deals with one update; it never panics the process.
-func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, thread int, adm admission) {
+// handle deals with one update; it never panics the process. It
+// reports false if ctx ended before the update was dealt with (the bot
+// is stopping), so that the update is answered after the restart.
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, thread int, adm admission) (finished bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error("panic handling update", "update", u.UpdateID, "panic", fmt.Sprint(r))
+			finished = true // the same update would panic again
 		}
 	}()
 	switch {
+	case adm.checked && !adm.ok:
+		b.slowDown(ctx, u, thread, adm.wait)
 	case u.CallbackQuery != nil:
 		b.callback(ctx, u.CallbackQuery)
 	case u.Message != nil:
-		b.message(ctx, u.Message, thread, adm)
+		b.message(ctx, u.Message, thread)
 	default:
 		b.log.Debug("ignored update", "update", u.UpdateID) // edits, channel posts, …
 	}
+	return ctx.Err() == nil
 }
 
 // reply is where an answer to a message goes.
@@ -354,7 +345,7 @@ type reply struct {
 	private bool
 }
 
-func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int, adm admission) {
+func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
 	if m.Chat == nil || m.From == nil || m.From.IsBot {
 		return
 	}
@@ -382,9 +373,7 @@ func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int, adm 
 	case utf8.RuneCountInString(text) > b.cfg.MaxQuestion:
 		b.say(ctx, r, fmt.Sprintf("That message is too long for me: please ask in at most %d characters.", b.cfg.MaxQuestion))
 	default:
-		if b.allowed(ctx, r, adm) {
-			b.question(ctx, r, text)
-		}
+		b.question(ctx, r, text)
 	}
 }
 
@@ -518,41 +507,48 @@ func (b *Bot) peerVersions() string {
 	return s.String()
 }
 
-// admission is the rate-limit decision on a question, taken when its
-// update arrives: a flood is turned away at once, instead of queueing
-// behind the chat's earlier messages and spending the limit as it trickles
-// through.
+// admission is the rate-limit decision on an update, taken when it
+// arrives: a flood is turned away at once, instead of queueing behind the
+// chat's earlier messages and spending the limit as it trickles through.
 type admission struct {
 	checked, ok bool
 	wait        time.Duration
 }
 
-// admit checks the limit for an update that will be a question: text,
-// not a command, and in a group addressed to the bot.
+// admit counts an update a user sent the bot against the user's limit:
+// every kind counts (questions, commands, stickers, files, button
+// presses), since each would get a reply. Group messages not addressed to
+// the bot are not counted: they get none.
 func (b *Bot) admit(ctx context.Context, u tgbotapi.Update) admission {
-	m := u.Message
-	if m == nil || m.From == nil || m.Chat == nil || m.IsCommand() || strings.TrimSpace(m.Text) == "" {
+	var user int64
+	switch {
+	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
+		user = u.CallbackQuery.From.ID
+	case u.Message != nil && u.Message.From != nil && u.Message.Chat != nil && !u.Message.From.IsBot:
+		if !u.Message.Chat.IsPrivate() {
+			if _, ok := b.addressed(u.Message); !ok {
+				return admission{}
+			}
+		}
+		user = u.Message.From.ID
+	default:
 		return admission{}
 	}
-	if !m.Chat.IsPrivate() {
-		if _, ok := b.addressed(m); !ok {
-			return admission{}
-		}
-	}
-	ok, wait := b.cfg.Limiter.Allow(ctx, m.From.ID)
+	ok, wait := b.cfg.Limiter.Allow(ctx, user)
 	return admission{checked: true, ok: ok, wait: wait}
 }
 
-// allowed applies the per-user rate limit, as decided on arrival. A user
-// over it is told once when to try again; further messages until then
-// get no reply, so a flood of messages does not become a flood of replies.
-func (b *Bot) allowed(ctx context.Context, r reply, adm admission) bool {
-	if !adm.checked {
-		adm.ok, adm.wait = b.cfg.Limiter.Allow(ctx, r.user)
-	}
-	ok, wait := adm.ok, adm.wait
-	if ok {
-		return true
+// slowDown answers an update over its user's limit. The user is told
+// once when to try again; further updates until then get no reply, so a
+// flood of messages does not become a flood of replies.
+func (b *Bot) slowDown(ctx context.Context, u tgbotapi.Update, thread int, wait time.Duration) {
+	var r reply
+	switch {
+	case u.CallbackQuery != nil:
+		r.user = u.CallbackQuery.From.ID
+	case u.Message != nil:
+		m := u.Message
+		r = reply{user: m.From.ID, chat: m.Chat.ID, to: m.MessageID, thread: thread}
 	}
 	now := time.Now()
 	b.mu.Lock()
@@ -566,12 +562,19 @@ func (b *Bot) allowed(ctx context.Context, r reply, adm admission) bool {
 		}
 	}
 	b.mu.Unlock()
-	b.log.Info("rate limited", "user", r.user, "retry_after", wait.Round(time.Second))
-	if !quiet {
-		secs := int(wait.Round(time.Second) / time.Second)
-		b.say(ctx, r, fmt.Sprintf("You're asking faster than I can keep up with. Please slow down and try again in %d s.", max(secs, 1)))
+	b.log.Info("rate limited", "user", r.user, "retry_after", wait.Round(time.Second).String())
+	secs := max(int(wait.Round(time.Second)/time.Second), 1)
+	msg := fmt.Sprintf("You're sending messages faster than I can keep up with. Please slow down and try again in %d s.", secs)
+	if q := u.CallbackQuery; q != nil {
+		// A button press must be answered, or its spinner turns for a minute.
+		if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, msg)); err != nil {
+			b.log.Debug("answer callback", "err", err)
+		}
+		return
 	}
-	return false
+	if !quiet {
+		b.say(ctx, r, msg)
+	}
 }
 
 // question answers a question, showing "typing…" until the reply is out.
@@ -668,6 +671,10 @@ func (b *Bot) remember(a answer.Answer) int {
 }
 
 func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
+	if strings.HasPrefix(q.Data, uploadPrefix) {
+		b.uploadCallback(ctx, q)
+		return
+	}
 	id, ok := strings.CutPrefix(q.Data, "src:")
 	n, err := strconv.Atoi(id)
 	b.mu.Lock()

@@ -244,6 +244,6 @@ func TestUploadButtonsRouted(t *testing.T) {
 		t.Fatal("the press was not answered")
 	}
 	if !h.tg.WaitFor(5*time.Second, func() bool { return strings.Contains(h.tg.Shown(42)[0].Text, "Replaced") }) {
-		t.Skip(`bot.go's callback() does not pass "upload:" presses to uploadCallback yet`)
+		t.Fatalf("the Replace press did not replace the article: %+v", h.tg.Shown(42))
 	}
 }

@@ -44,22 +44,22 @@ func (b *Bot) ServeWebhook(ctx context.Context, wh Webhook, ln net.Listener) err
 	params := tgbotapi.Params{"url": wh.URL, "secret_token": wh.Secret, "max_connections": "40"}
 	params.AddInterface("allowed_updates", []string{"message", "callback_query"})
 	if _, err := b.api.MakeRequest("setWebhook", params); err != nil {
-		return fmt.Errorf("register webhook %s: %w", u.Redacted(), err)
+		return fmt.Errorf("register webhook %s: %w", RedactURL(wh.URL, b.api.Token), err)
 	}
 	b.log.Info("webhook registered", "url", RedactURL(wh.URL, b.api.Token), "listen", ln.Addr().String())
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
-	d := newDispatcher(b.cfg.Workers)
-	in := newIntake()
+	p := &pipeline{b: b, ctx: work, d: newDispatcher(b.cfg.Workers, b.cfg.ChatQueue), in: newIntake(), webhook: true}
+	p.replay()
 	path := u.Path
 	if path == "" {
 		path = "/"
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+path, b.webhookHandler(wh.Secret, func(u tgbotapi.Update, thread int) {
-		if !b.accept(work, d, in, u, thread, true) {
-			b.log.Debug("update delivered again; ignored", "update", u.UpdateID)
+	mux.Handle("POST "+path, b.webhookHandler(wh.Secret, func(x incoming) {
+		if p.take([]incoming{x}, false) == 0 {
+			b.log.Debug("update delivered again; ignored", "update", x.u.UpdateID)
 		}
 	}))
 	srv := &http.Server{
@@ -80,7 +80,7 @@ func (b *Bot) ServeWebhook(ctx context.Context, wh Webhook, ln net.Listener) err
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(shut) // no new updates: Telegram keeps them until the next start
-	b.drain(d, stopWork)
+	b.drain(p.d, stopWork)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serve webhook on %s: %w", ln.Addr(), serveErr)
 	}
@@ -89,7 +89,7 @@ func (b *Bot) ServeWebhook(ctx context.Context, wh Webhook, ln net.Listener) err
 
 // webhookHandler takes the updates Telegram posts, refusing requests that
 // lack the secret token. It answers at once; the update is handled after.
-func (b *Bot) webhookHandler(secret string, accept func(tgbotapi.Update, int)) http.Handler {
+func (b *Bot) webhookHandler(secret string, accept func(incoming)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 		if subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
@@ -102,13 +102,13 @@ func (b *Bot) webhookHandler(secret string, accept func(tgbotapi.Update, int)) h
 			http.Error(w, "update too large or unreadable", http.StatusRequestEntityTooLarge)
 			return
 		}
-		updates, threads, err := decodeUpdates(append(append([]byte{'['}, body...), ']'))
+		updates, err := decodeUpdates(append(append([]byte{'['}, body...), ']'))
 		if err != nil || len(updates) != 1 {
 			b.log.Warn("webhook request is not an update", "remote", r.RemoteAddr, "err", err)
 			http.Error(w, "not an update", http.StatusBadRequest)
 			return
 		}
-		accept(updates[0], threads[0])
+		accept(updates[0])
 		w.WriteHeader(http.StatusOK)
 	})
 }

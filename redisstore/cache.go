@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -81,12 +82,39 @@ func (c *Cache) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 	if !ok {
 		return nil, false
 	}
+	// Renew the claim while the holder lives, so that a short ttl frees
+	// the question soon after a holder dies, and only then.
+	stop := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				c.s.do(context.WithoutCancel(ctx), "cache lock renew", func(ctx context.Context) error {
+					return renewScript.Run(ctx, c.s.rdb, []string{k}, token, ttl.Milliseconds()).Err()
+				})
+			}
+		}
+	}()
+	var once sync.Once
 	return func() {
-		c.s.do(context.WithoutCancel(ctx), "cache unlock", func(ctx context.Context) error {
-			return unlockScript.Run(ctx, c.s.rdb, []string{k}, token).Err()
+		once.Do(func() {
+			close(stop)
+			<-renewed
+			c.s.do(context.WithoutCancel(ctx), "cache unlock", func(ctx context.Context) error {
+				return unlockScript.Run(ctx, c.s.rdb, []string{k}, token).Err()
+			})
 		})
 	}, true
 }
+
+// renewScript extends a lock only if it is still ours.
+var renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
 
 func randomToken() string {
 	b := make([]byte, 12)

@@ -86,17 +86,35 @@ func TestCacheLock(t *testing.T) {
 		t.Fatal("second lock granted while the first is held")
 	}
 	unlock()
-	unlock2, ok := c.Lock(ctx, "q", 100*time.Millisecond)
+	unlock2, ok := c.Lock(ctx, "q", time.Minute)
 	if !ok {
 		t.Fatal("lock refused after unlock")
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The claim is lost (it expired while Redis could not renew it), and
+	// someone else takes it.
+	srv.Client().Del(ctx, srv.Prefix+"lock:q")
 	if _, ok := c.Lock(ctx, "q", time.Minute); !ok {
-		t.Fatal("an expired lock still held")
+		t.Fatal("a lost lock still held")
 	}
 	unlock2() // must not release the new holder's lock
 	if _, ok := c.Lock(ctx, "q", time.Minute); ok {
 		t.Fatal("a stale unlock released someone else's lock")
+	}
+}
+
+// TestCacheLockOfADeadHolderExpires: a holder that died renews its claim
+// no more, which then lapses after its short ttl.
+func TestCacheLockOfADeadHolderExpires(t *testing.T) {
+	srv := redistest.Start(t)
+	c := open(t, srv, nil).Cache()
+	ctx := context.Background()
+	srv.Client().Set(ctx, srv.Prefix+"lock:q", "a dead process's token", 100*time.Millisecond)
+	if _, ok := c.Lock(ctx, "q", time.Minute); ok {
+		t.Fatal("lock granted while another holds it")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, ok := c.Lock(ctx, "q", time.Minute); !ok {
+		t.Fatal("a dead holder's lapsed claim still held")
 	}
 }
 

@@ -8,8 +8,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/talkbot/talkbot/bot"
 )
 
 // No container engine runs where the tests do, so these check what can
@@ -82,6 +85,7 @@ func TestComposeFile(t *testing.T) {
 			Volumes     []string          `yaml:"volumes"`
 			DependsOn   map[string]any    `yaml:"depends_on"`
 			Healthcheck map[string]any    `yaml:"healthcheck"`
+			StopGrace   string            `yaml:"stop_grace_period"`
 		} `yaml:"services"`
 		Volumes map[string]any `yaml:"volumes"`
 	}
@@ -95,6 +99,11 @@ func TestComposeFile(t *testing.T) {
 	redis, ok := c.Services["redis"]
 	if !ok || redis.Healthcheck == nil {
 		t.Fatal("no redis service with a healthcheck")
+	}
+	// Docker kills a container 10 s after SIGTERM unless told otherwise:
+	// the bot's drain (answers in flight, then the rest cancelled) must fit.
+	if grace, err := time.ParseDuration(bot.StopGrace); err != nil || grace <= botDrain() {
+		t.Errorf("stop_grace_period %q: want more than the bot's drain, %s", bot.StopGrace, botDrain())
 	}
 	if _, ok := bot.DependsOn["redis"]; !ok {
 		t.Error("talkbot does not wait for redis")
@@ -132,6 +141,9 @@ func TestComposeFile(t *testing.T) {
 		}
 	}
 }
+
+// botDrain is how long the bot may take to stop after SIGTERM.
+func botDrain() time.Duration { return bot.DefaultShutdownWait + bot.CancelWait }
 
 func TestHealthcheckCommand(t *testing.T) {
 	addr := freeAddr(t)

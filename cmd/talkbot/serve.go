@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/bot"
+	"github.com/talkbot/talkbot/inbox"
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/metrics"
 	"github.com/talkbot/talkbot/redisstore"
@@ -40,6 +42,7 @@ var serveVars = [][2]string{
 	{"RATE_LIMIT", "questions a minute each user may ask (default 20)"},
 	{"METRICS_ADDR", "address of /metrics, /healthz and /readyz (default :9090; off turns them off)"},
 	{"LOG_QUESTIONS", "true puts the text of questions in the log (default false: privacy)"},
+	{"STATE_DIR", "where updates taken and not yet answered are kept across crashes (default: the user's cache directory; off: memory only)"},
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -180,6 +183,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Limiter:      bot.NewLocalLimiter(sc.perMinute),
 		Observer:     m,
 		LogQuestions: sc.logQuestions,
+		ChatQueue:    sc.perMinute,
+		// Past the LLM's own limits (the follow-up rewrite, then the
+		// answer), so that they fire first and the answer falls back offline.
+		AnswerTimeout: 2*cfg.LLMTimeout + 30*time.Second,
+	}
+	if sc.stateDir != "" {
+		path := filepath.Join(sc.stateDir, fmt.Sprintf("inbox-%d.log", api.Self.ID))
+		ib, pending, err := inbox.Open(path)
+		if err != nil {
+			log.Warn("no inbox: unanswered updates are kept in memory only, and may be lost or answered twice if the process dies", "err", err)
+		} else {
+			defer ib.Close()
+			bcfg.Inbox = ib
+			log.Info("inbox", "path", path, "pending", len(pending))
+		}
 	}
 	if cfg.RedisURL != "" {
 		redisstore.QuietDriverLogs(log) // go-redis's own lines (failed dials…) as debug records here, not plain text on stderr
@@ -301,6 +319,7 @@ type serveConfig struct {
 	perMinute       int
 	metricsAddr     string // "" means no metrics server
 	logQuestions    bool
+	stateDir        string // "" means no inbox
 }
 
 var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -379,6 +398,10 @@ func loadServeConfig(getenv func(string) string) (serveConfig, error) {
 			problems = append(problems, fmt.Sprintf("METRICS_ADDR=%q: want host:port, such as :9090, or empty for none", sc.metricsAddr))
 		}
 	}
+	sc.stateDir = defaultStateDir(getenv)
+	if v, set := lookup(getenv, "STATE_DIR"); set {
+		sc.stateDir = v
+	}
 	if v := getenv("LOG_QUESTIONS"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -404,4 +427,16 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 		return "", true
 	}
 	return v, true
+}
+
+// defaultStateDir is talkbot's directory in the user's cache directory
+// (os.UserCacheDir's rule, read through getenv), or "" if there is none.
+func defaultStateDir(getenv func(string) string) string {
+	if d := getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "talkbot")
+	}
+	if h := getenv("HOME"); filepath.IsAbs(h) {
+		return filepath.Join(h, ".cache", "talkbot")
+	}
+	return ""
 }
