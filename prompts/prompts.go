@@ -12,8 +12,11 @@ import (
 	"text/template"
 )
 
-// Version identifies the current set of templates.
-const Version = "2026-11-22.1"
+// Version identifies the current set of templates. It also changes when
+// what an answer is keyed by changes, so that no answer cached under the
+// old rules is served (2026-11-22.2: answers written with one asker's
+// conversation were cached under the bare follow-up).
+const Version = "2026-11-22.2"
 
 //go:embed *.tmpl
 var files embed.FS

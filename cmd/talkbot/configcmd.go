@@ -63,6 +63,7 @@ func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writ
 		{"RATE_LIMIT", strconv.Itoa(sc.perMinute) + " a minute"},
 		{"METRICS_ADDR", or(sc.metricsAddr, "off")},
 		{"LOG_QUESTIONS", strconv.FormatBool(sc.logQuestions)},
+		{"STATE_DIR", or(sc.stateDir, "off (unanswered updates kept in memory only)")},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(stdout, "%-24s %s\n", r[0], r[1])
