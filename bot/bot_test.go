@@ -63,6 +63,7 @@ type setup struct {
 	memory        bot.Memory
 	limiter       bot.RateLimiter
 	updates       bot.UpdateLog
+	chatQueue     int
 }
 
 const hookSecret = "hook_SECRET-value"
@@ -119,6 +120,7 @@ func startWith(t *testing.T, s setup) *harness {
 	}
 	b := bot.New(api, ans, lib, mem, bot.Config{
 		Limiter:      s.limiter,
+		ChatQueue:    s.chatQueue,
 		Updates:      s.updates,
 		Admins:       map[int64]bool{42: true},
 		PollTimeout:  time.Second,
