@@ -72,3 +72,26 @@ func TestLockRenewedWhileHeld(t *testing.T) {
 	}
 	unlock2()
 }
+
+// TestOfflineAnswerWhenTimeRunsOut: when the caller's time runs out
+// while the LLM is still writing (a model slower than the bot allows),
+// the question still gets the offline answer; only a caller that gave
+// up (cancelled) gets none.
+func TestOfflineAnswerWhenTimeRunsOut(t *testing.T) {
+	ai := fakeopenai.New(func(openai.ChatCompletionRequest) string { return "Geneva [1]." })
+	ai.Latency = time.Minute
+	t.Cleanup(ai.Close)
+	client := llm.New(llm.Config{BaseURL: ai.BaseURL(), Model: "m", Timeout: 5 * time.Minute})
+	svc := answer.NewService(seedIndex(t), client, nil, answer.Options{FallbackOffline: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	a, err := svc.Answer(ctx, answer.Request{Question: "Where did Putin and Biden last meet in person?"})
+	if err != nil || a.Mode != answer.ModeOffline || !a.Answered {
+		t.Fatalf("answer %+v, %v: want the offline answer", a, err)
+	}
+	cctx, ccancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, ccancel)
+	if _, err := svc.Answer(cctx, answer.Request{Question: "Where did Putin and Biden last meet in person?"}); err == nil {
+		t.Error("a cancelled question was answered")
+	}
+}
