@@ -5,6 +5,8 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -12,7 +14,6 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,7 +83,9 @@ type Config struct {
 
 // Observer is told what the bot does, for metrics.
 type Observer interface {
-	// Question counts a question by outcome: answered, refused or error.
+	// Question counts a question by outcome: answered, refused (not in
+	// the articles), empty (no words to ask about: not a failure), error
+	// (the answer failed) or undelivered (the reply could not be sent).
 	Question(outcome string)
 	// TelegramError counts a failed Telegram call by error code, 0 for
 	// a network failure.
@@ -162,8 +165,8 @@ type Bot struct {
 	answered, refused, failed atomic.Int64
 
 	mu      sync.Mutex
-	sources map[int]answer.Answer // answers by id, for the Sources button
-	nextSrc int
+	sources map[string]sourced  // answers by random id, for the Sources button
+	srcIDs  []string            // the ids in sources, oldest first
 	warned  map[int64]time.Time // users told to slow down, until when
 }
 
@@ -175,7 +178,7 @@ func New(api *tgbotapi.BotAPI, answers Answerer, lib Library, mem Memory, cfg Co
 	}
 	return &Bot{
 		api: api, self: api.Self, answers: answers, lib: lib, mem: mem, cfg: cfg, log: log,
-		send: newSender(api, log, cfg.Observer), started: time.Now(), sources: map[int]answer.Answer{}, warned: map[int64]time.Time{},
+		send: newSender(api, log, cfg.Observer), started: time.Now(), sources: map[string]sourced{}, warned: map[int64]time.Time{},
 		mention: regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(api.Self.UserName) + `\b[,:]?`),
 	}
 }
@@ -227,7 +230,7 @@ func (b *Bot) Run(ctx context.Context) error {
 				b.log.Error("telegram rejected the bot token; stopping", "code", code)
 				break
 			}
-			b.log.Warn("get updates", "err", err, "retry_in", backoff.String())
+			b.log.Warn("get updates", "err", err, "retry_in_ms", backoff.Milliseconds())
 			sleep(ctx, backoff)
 			backoff = min(2*backoff, capWait)
 			continue
@@ -273,7 +276,7 @@ func (b *Bot) register() {
 // drain lets the answers in flight finish, up to ShutdownWait, then
 // cancels the rest.
 func (b *Bot) drain(d *dispatcher, stopWork context.CancelFunc) {
-	b.log.Info("stopping: finishing answers in flight", "wait", b.cfg.ShutdownWait)
+	b.log.Info("stopping: finishing answers in flight", "wait_ms", b.cfg.ShutdownWait.Milliseconds())
 	if !d.wait(b.cfg.ShutdownWait) {
 		b.log.Warn("answers still running at shutdown; cancelling them")
 		stopWork()
@@ -413,7 +416,7 @@ func (b *Bot) command(ctx context.Context, m *tgbotapi.Message, r reply) {
 		}
 	case "stats":
 		if b.admin(ctx, r, user, "stats") {
-			b.say(ctx, r, b.stats())
+			b.say(ctx, r, b.stats(r.private))
 		}
 	default:
 		b.say(ctx, r, "I don't know that command. "+helpText)
@@ -457,11 +460,16 @@ func (b *Bot) admin(ctx context.Context, r reply, user int64, cmd string) bool {
 func (b *Bot) reload(ctx context.Context, r reply) {
 	rep, err := b.lib.Reload(ctx)
 	if err != nil {
-		b.log.Error("reload failed; the old corpus keeps serving", "err", err)
+		b.log.Error("reload failed; the old corpus keeps serving", "chat", r.chat, "err", err)
+		if !r.private {
+			// The error names files and paths on the server: not for a group.
+			b.say(ctx, r, "Reload failed; the previous corpus keeps serving. Details are in the log, or run /reload in a private chat with me.")
+			return
+		}
 		b.say(ctx, r, "Reload failed; the previous corpus keeps serving.\n<pre>"+html.EscapeString(err.Error())+"</pre>")
 		return
 	}
-	b.log.Info("corpus reloaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "took", rep.Took)
+	b.log.Info("corpus reloaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "took_ms", rep.Took.Milliseconds())
 	if b.cfg.Peers != nil {
 		b.cfg.Peers.Announce(ctx, rep.Version)
 	}
@@ -473,7 +481,9 @@ func (b *Bot) reload(ctx context.Context, r reply) {
 	b.say(ctx, r, msg)
 }
 
-func (b *Bot) stats() string {
+// stats is the /stats reply. The processes serving the bot, listed by
+// host name, are shown only in a private chat.
+func (b *Bot) stats(private bool) string {
 	c := b.lib.Live().Index().Corpus()
 	var st answer.Stats
 	if b.cfg.Stats != nil {
@@ -483,9 +493,13 @@ func (b *Bot) stats() string {
 	if st.Questions > 0 {
 		cache = fmt.Sprintf("%d hits of %d questions (%.0f%%)", st.CacheHits, st.Questions, 100*float64(st.CacheHits)/float64(st.Questions))
 	}
-	return fmt.Sprintf("Uptime %s\nQuestions: %d answered, %d not in the articles, %d failed\nCache: %s\nLLM calls: %d, errors: %d\nCorpus <code>%s</code>: %d documents, %d passages",
+	msg := fmt.Sprintf("Uptime %s\nQuestions: %d answered, %d not in the articles, %d failed\nCache: %s\nLLM calls: %d, errors: %d\nCorpus <code>%s</code>: %d documents, %d passages",
 		time.Since(b.started).Round(time.Second), b.answered.Load(), b.refused.Load(), b.failed.Load(),
-		cache, st.LLMCalls, st.LLMErrors, c.Version, len(c.Docs), len(c.Passages)) + b.peerVersions()
+		cache, st.LLMCalls, st.LLMErrors, c.Version, len(c.Docs), len(c.Passages))
+	if private {
+		msg += b.peerVersions()
+	}
+	return msg
 }
 
 // peerVersions lists the corpus version every process serves.
@@ -562,7 +576,7 @@ func (b *Bot) slowDown(ctx context.Context, u tgbotapi.Update, thread int, wait 
 		}
 	}
 	b.mu.Unlock()
-	b.log.Info("rate limited", "user", r.user, "retry_after", wait.Round(time.Second).String())
+	b.log.Info("rate limited", "user", r.user, "retry_after_ms", wait.Milliseconds())
 	secs := max(int(wait.Round(time.Second)/time.Second), 1)
 	msg := fmt.Sprintf("You're sending messages faster than I can keep up with. Please slow down and try again in %d s.", secs)
 	if q := u.CallbackQuery; q != nil {
@@ -597,39 +611,58 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 	a, err := b.answers.Answer(actx, answer.Request{Question: text, History: history, Progress: live.update})
 	stopTyping()
 	shown := live.finish() // the message showing the answer so far, to edit into the final one
-	if err != nil {
-		b.failed.Add(1)
-		b.cfg.Observer.Question("error")
-		msg := "Sorry, I could not answer that just now. Please try again in a moment."
-		if errors.Is(err, answer.ErrEmptyQuestion) {
-			msg = "Please type a question about the articles."
+	var outcome string
+	switch {
+	case errors.Is(err, answer.ErrEmptyQuestion):
+		// No words to search for (emoji, punctuation): the user's input,
+		// not a failure of the bot.
+		outcome = outcomeEmpty
+		err = b.sendHTML(ctx, r, []string{"Please type a question about the articles."}, nil, shown)
+	case err != nil:
+		outcome = outcomeError
+		b.sendHTML(ctx, r, []string{"Sorry, I could not answer that just now. Please try again in a moment."}, nil, shown)
+	default:
+		outcome = outcomeRefused
+		if a.Answered {
+			outcome = outcomeAnswered
 		}
-		b.sendHTML(ctx, r, []string{msg}, nil, shown)
-		b.logQuestion(ctx, r, text, start, a, err)
-		return
+		var markup *tgbotapi.InlineKeyboardMarkup
+		if len(a.Citations) > 0 {
+			kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+				tgbotapi.NewInlineKeyboardButtonData("Sources", srcPrefix+b.remember(r.chat, a))))
+			markup = &kb
+		}
+		if err = b.sendHTML(ctx, r, Split(answerBlocks(a), MaxMessage), markup, shown); err == nil {
+			b.mem.Append(ctx, r.chat, answer.Turn{Question: text, Answer: a.Text})
+		}
 	}
-	outcome := "answered"
-	if a.Answered {
+	if outcome != outcomeError && err != nil {
+		outcome = outcomeUndelivered
+	}
+	switch outcome {
+	case outcomeAnswered:
 		b.answered.Add(1)
-	} else {
+	case outcomeRefused:
 		b.refused.Add(1)
-		outcome = "refused"
+	case outcomeError, outcomeUndelivered:
+		b.failed.Add(1)
 	}
 	b.cfg.Observer.Question(outcome)
-	defer b.logQuestion(ctx, r, text, start, a, nil)
-	b.mem.Append(ctx, r.chat, answer.Turn{Question: text, Answer: a.Text})
-	var markup *tgbotapi.InlineKeyboardMarkup
-	if len(a.Citations) > 0 {
-		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonData("Sources", "src:"+strconv.Itoa(b.remember(a)))))
-		markup = &kb
-	}
-	b.sendHTML(ctx, r, Split(answerBlocks(a), MaxMessage), markup, shown)
+	b.logQuestion(ctx, r, text, start, a, outcome, err)
 }
+
+// Outcomes of a question, for the Observer and the question log line.
+const (
+	outcomeAnswered    = "answered"    // answered from the articles
+	outcomeRefused     = "refused"     // not in the articles
+	outcomeEmpty       = "empty"       // no words to ask about: the user's input, not a failure
+	outcomeError       = "error"       // the answer failed
+	outcomeUndelivered = "undelivered" // answered, but the reply could not be sent
+)
 
 // logQuestion writes the one log line of a question, once its reply is
 // out. The question's text is left out unless the operator asked for it.
-func (b *Bot) logQuestion(ctx context.Context, r reply, text string, start time.Time, a answer.Answer, err error) {
+func (b *Bot) logQuestion(ctx context.Context, r reply, text string, start time.Time, a answer.Answer, outcome string, err error) {
 	attrs := []slog.Attr{
 		slog.Int64("chat", r.chat),
 		slog.Int64("user", r.user),
@@ -641,15 +674,16 @@ func (b *Bot) logQuestion(ctx context.Context, r reply, text string, start time.
 	if b.cfg.LogQuestions {
 		attrs = append(attrs, slog.String("question", text))
 	}
-	switch {
-	case err != nil:
-		attrs = append(attrs, slog.String("outcome", "error"), slog.String("err", err.Error()))
-		b.log.LogAttrs(ctx, slog.LevelError, "question", attrs...)
-	case a.Answered:
-		b.log.LogAttrs(ctx, slog.LevelInfo, "question", append(attrs, slog.String("outcome", "answered"))...)
-	default:
-		b.log.LogAttrs(ctx, slog.LevelInfo, "question", append(attrs, slog.String("outcome", "refused"))...)
+	attrs = append(attrs, slog.String("outcome", outcome))
+	level := slog.LevelInfo
+	switch outcome {
+	case outcomeError, outcomeUndelivered:
+		level = slog.LevelError
+		if err != nil {
+			attrs = append(attrs, slog.String("err", err.Error()))
+		}
 	}
+	b.log.LogAttrs(ctx, level, "question", attrs...)
 }
 
 // typing sends the "typing…" chat action; it is best effort, left out
@@ -660,14 +694,35 @@ func (b *Bot) typing(ctx context.Context, chat int64) {
 	}
 }
 
-// remember keeps an answer for its Sources button; the oldest go first.
-func (b *Bot) remember(a answer.Answer) int {
+// srcPrefix starts the callback data of a Sources button; maxSources
+// answers are kept for them, the oldest dropped first.
+const (
+	srcPrefix  = "src:"
+	maxSources = 5000
+)
+
+// sourced is an answer kept for its Sources button, with the chat it was
+// sent to: only a press in that chat shows its passages.
+type sourced struct {
+	chat int64
+	a    answer.Answer
+}
+
+// remember keeps an answer sent to chat for its Sources button, under a
+// random id that cannot be guessed, and returns the id.
+func (b *Bot) remember(chat int64, a answer.Answer) string {
+	var raw [6]byte
+	rand.Read(raw[:]) // never fails (crypto/rand)
+	id := hex.EncodeToString(raw[:])
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.nextSrc++
-	b.sources[b.nextSrc] = a
-	delete(b.sources, b.nextSrc-5000)
-	return b.nextSrc
+	b.sources[id] = sourced{chat: chat, a: a}
+	b.srcIDs = append(b.srcIDs, id)
+	if len(b.srcIDs) > maxSources {
+		delete(b.sources, b.srcIDs[0])
+		b.srcIDs = b.srcIDs[1:]
+	}
+	return id
 }
 
 func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
@@ -675,15 +730,18 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		b.uploadCallback(ctx, q)
 		return
 	}
-	id, ok := strings.CutPrefix(q.Data, "src:")
-	n, err := strconv.Atoi(id)
+	id, ok := strings.CutPrefix(q.Data, srcPrefix)
 	b.mu.Lock()
-	a, found := b.sources[n]
+	src, found := b.sources[id]
 	b.mu.Unlock()
+	// Sources are shown only in the chat they were sent to: a press
+	// elsewhere (forged, or inline) finds none.
+	inChat := q.Message != nil && q.Message.Chat != nil && q.Message.Chat.ID == src.chat
 	note := ""
-	if !ok || err != nil || !found {
+	if !ok || !found || !inChat {
 		note = "These sources are no longer available; please ask again."
 	}
+	a := src.a
 	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, note)); err != nil {
 		b.log.Warn("answer callback", "err", err)
 	}
@@ -696,15 +754,17 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 
 // say sends a short reply written as Telegram HTML.
 func (b *Bot) say(ctx context.Context, r reply, htmlText string) {
-	b.sendHTML(ctx, r, []string{htmlText}, nil, 0)
+	b.sendHTML(ctx, r, []string{htmlText}, nil, 0) // a failure is logged
 }
 
 var tags = regexp.MustCompile(`<[^<>]*>`)
 
 // sendHTML sends messages in order, the first as a reply (or, when edit
 // is not 0, as an edit of that message) and the last with the markup;
-// each falls back to plain text if Telegram rejects its HTML.
-func (b *Bot) sendHTML(ctx context.Context, r reply, msgs []string, markup *tgbotapi.InlineKeyboardMarkup, edit int) {
+// each falls back to plain text if Telegram rejects its HTML. It returns
+// an error, already logged, if a message could not be sent; the rest are
+// then not sent.
+func (b *Bot) sendHTML(ctx context.Context, r reply, msgs []string, markup *tgbotapi.InlineKeyboardMarkup, edit int) error {
 	for i, text := range msgs {
 		params := tgbotapi.Params{}
 		params.AddNonZero64("chat_id", r.chat)
@@ -740,10 +800,11 @@ func (b *Bot) sendHTML(ctx context.Context, r reply, msgs []string, markup *tgbo
 			}
 		}
 		if _, err := b.send.send(ctx, "sendMessage", r.chat, params, plain); err != nil {
-			b.log.Error("send reply", "chat", r.chat, "err", err)
-			return
+			b.log.Error("send reply", "chat", r.chat, "part", i+1, "parts", len(msgs), "err", err)
+			return fmt.Errorf("send reply %d of %d to chat %d: %w", i+1, len(msgs), r.chat, err)
 		}
 	}
+	return nil
 }
 
 // contextClient ties every request to ctx, which the library cannot do.

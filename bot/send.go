@@ -206,9 +206,12 @@ func (s *sender) sendPaced(ctx context.Context, method string, chatID int64, par
 				wait = time.Second
 			}
 			if wait > maxWait {
-				return tgbotapi.Message{}, err
+				// Holding the chat's queue longer would delay its other
+				// replies (and shutdown) past use: give up on this one.
+				return tgbotapi.Message{}, fmt.Errorf("%s: retry_after %d s is over the %d s a reply may wait: %w",
+					method, tgErr.RetryAfter, int(maxWait/time.Second), err)
 			}
-			s.log.WarnContext(ctx, "telegram rate limit", "method", method, "chat", chatID, "retry_after", wait)
+			s.log.WarnContext(ctx, "telegram rate limit", "method", method, "chat", chatID, "retry_after_ms", wait.Milliseconds())
 			s.hold(chatID, wait)
 			continue
 		case errors.As(err, &tgErr) && strings.Contains(tgErr.Message, "can't parse entities") && plain != nil:

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -89,11 +90,19 @@ func (b *Bot) ServeWebhook(ctx context.Context, wh Webhook, ln net.Listener) err
 
 // webhookHandler takes the updates Telegram posts, refusing requests that
 // lack the secret token. It answers at once; the update is handled after.
+// Refusals are logged once, then in at most one summary a minute, so that
+// a flood of forged requests does not flood the log.
 func (b *Bot) webhookHandler(secret string, accept func(incoming)) http.Handler {
+	var refused refusals
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 		if subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
-			b.log.Warn("webhook request without the secret token refused", "remote", r.RemoteAddr)
+			switch n, first := refused.add(time.Now()); {
+			case first:
+				b.log.Warn("webhook request without the secret token refused", "remote", r.RemoteAddr)
+			case n > 0:
+				b.log.Warn("webhook requests without the secret token refused", "count", n, "last_remote", r.RemoteAddr)
+			}
 			http.Error(w, "forbidden", http.StatusUnauthorized)
 			return
 		}
@@ -111,4 +120,34 @@ func (b *Bot) webhookHandler(secret string, accept func(incoming)) http.Handler 
 		accept(updates[0])
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// refusalReport is how often refused webhook requests are summed up in
+// the log.
+const refusalReport = time.Minute
+
+// refusals counts refused webhook requests between log lines.
+type refusals struct {
+	mu     sync.Mutex
+	last   time.Time // of the last log line; zero before the first
+	unseen int       // refused since then, not yet logged
+}
+
+// add counts a refusal at now. It reports first for the very first
+// refusal, which is logged alone; otherwise n, when not 0, is how many
+// were refused since the last log line (this one included), to be logged
+// now. At most one such summary is due per refusalReport.
+func (f *refusals) add(now time.Time) (n int, first bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last.IsZero() {
+		f.last = now
+		return 0, true
+	}
+	f.unseen++
+	if now.Sub(f.last) < refusalReport {
+		return 0, false
+	}
+	n, f.unseen, f.last = f.unseen, 0, now
+	return n, false
 }
