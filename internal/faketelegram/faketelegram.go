@@ -67,6 +67,8 @@ type Server struct {
 	// than 20 a minute in a group (negative chat id). Edits count as messages. A message beyond
 	// them gets 429 with retry_after and is not delivered.
 	Unlimited bool
+
+	holding   bool                  // guarded by mu: see Hold
 	recent    []time.Time           // arrivals of the last 30 messages
 	perChat   map[int64][]time.Time // arrivals in each chat, the last 20
 	throttled int
@@ -456,6 +458,15 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request, method string) 
 	m.ReplyTo, _ = strconv.Atoi(r.Form.Get("reply_to_message_id"))
 	m.ThreadID, _ = strconv.Atoi(r.Form.Get("message_thread_id"))
 	s.mu.Lock()
+	for s.holding && r.Context().Err() == nil {
+		wake := time.AfterFunc(50*time.Millisecond, s.cond.Broadcast)
+		s.cond.Wait()
+		wake.Stop()
+	}
+	if r.Context().Err() != nil {
+		s.mu.Unlock()
+		return // the sender hung up before Telegram took the message
+	}
 	m.At = time.Now() // under the lock, so that arrivals are recorded in order
 	if wait := s.admit(chatID, m.At); wait > 0 {
 		s.mu.Unlock()
@@ -540,4 +551,15 @@ func CheckHTML(text string) (string, error) {
 		return "", fmt.Errorf("can't find end tag corresponding to start tag %q", stack[len(stack)-1])
 	}
 	return vis.String(), nil
+}
+
+// Hold makes messages and edits wait, not taken, until Hold(false) or
+// until their sender hangs up (then they are never delivered): a test
+// can stop replies going out at a moment of its choosing, such as just
+// before it kills the bot.
+func (s *Server) Hold(on bool) {
+	s.mu.Lock()
+	s.holding = on
+	s.mu.Unlock()
+	s.cond.Broadcast()
 }
