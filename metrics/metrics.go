@@ -55,7 +55,7 @@ func New() *Metrics {
 	m := &Metrics{
 		registry: r,
 		questions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "talkbot_questions_total", Help: "Questions by outcome: answered, refused (not in the articles), error.",
+			Name: "talkbot_questions_total", Help: "Questions by outcome: answered, refused (not in the articles), empty (no words), undelivered (Telegram would not take the reply), error.",
 		}, []string{"outcome"}),
 		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "talkbot_cache_lookups_total", Help: "Answer cache lookups by result: hit or miss.",
