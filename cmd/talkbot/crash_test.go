@@ -198,7 +198,7 @@ func TestKillNineExactlyOnce(t *testing.T) {
 				// could note it: hold replies back, let those already taken
 				// be noted, then kill.
 				tg.Hold(true)
-				time.Sleep(500 * time.Millisecond)
+				time.Sleep(2 * time.Second) // ample, even for a process starved of CPU
 				p.kill9(t)
 				tg.Hold(false)
 				t.Logf("burst %d: killed with %d of 40 answered", burst, answered())

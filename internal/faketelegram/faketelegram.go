@@ -458,14 +458,17 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request, method string) 
 	m.ReplyTo, _ = strconv.Atoi(r.Form.Get("reply_to_message_id"))
 	m.ThreadID, _ = strconv.Atoi(r.Form.Get("message_thread_id"))
 	s.mu.Lock()
+	held := false
 	for s.holding && r.Context().Err() == nil {
+		held = true
 		wake := time.AfterFunc(50*time.Millisecond, s.cond.Broadcast)
 		s.cond.Wait()
 		wake.Stop()
 	}
-	if r.Context().Err() != nil {
+	if held {
 		s.mu.Unlock()
-		return // the sender hung up before Telegram took the message
+		fail(w, 502, "Bad Gateway") // never taken: a live sender tries again
+		return
 	}
 	m.At = time.Now() // under the lock, so that arrivals are recorded in order
 	if wait := s.admit(chatID, m.At); wait > 0 {
@@ -553,8 +556,8 @@ func CheckHTML(text string) (string, error) {
 	return vis.String(), nil
 }
 
-// Hold makes messages and edits wait, not taken, until Hold(false) or
-// until their sender hangs up (then they are never delivered): a test
+// Hold makes messages and edits wait, never taken: once Hold(false) is
+// called, or their sender hangs up, each held one fails with 502. A test
 // can stop replies going out at a moment of its choosing, such as just
 // before it kills the bot.
 func (s *Server) Hold(on bool) {
