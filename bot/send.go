@@ -104,35 +104,46 @@ func (s *sender) chat(chatID int64) *chatPace {
 }
 
 // wait blocks until a message to chatID is within the limits, and takes
-// its place. With optional set it does not wait for the bot's overall
-// limit: it returns errBusy if other messages are waiting for it.
-func (s *sender) wait(ctx context.Context, chatID int64, optional bool) error {
+// its place: the chat's turn, which the caller gives back with release
+// once the request has returned. The chat's next message is spaced from
+// then, not from when this one started, since Telegram counts arrivals
+// and a request's arrival comes before its response: so a slow request
+// followed by a fast one can never arrive too close. With optional set
+// it does not wait for the bot's overall limit: it returns errBusy if
+// other messages are waiting for it.
+func (s *sender) wait(ctx context.Context, chatID int64, optional bool) (release func(), err error) {
 	cp := s.chat(chatID)
 	select {
 	case cp.turn <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
-	defer func() { <-cp.turn }()
+	defer func() {
+		if err != nil {
+			<-cp.turn
+		}
+	}()
 	if d := time.Until(cp.next); d > 0 && !sleep(ctx, d) {
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	if optional {
 		if !s.global.Allow() {
-			return errBusy
+			return nil, errBusy
 		}
 	} else if err := s.global.Wait(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.inWindow(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	every := perChat
 	if chatID < 0 { // groups and channels have negative ids
 		every = perGroup
 	}
-	cp.next = time.Now().Add(every)
-	return nil
+	return func() {
+		cp.next = time.Now().Add(every)
+		<-cp.turn
+	}, nil
 }
 
 // inWindow waits until fewer than windowMax messages went out in the
@@ -183,10 +194,12 @@ func (s *sender) sendPaced(ctx context.Context, method string, chatID int64, par
 	var last error
 	backoff := baseWait
 	for try := 0; try < maxTries; try++ {
-		if err := s.wait(ctx, chatID, optional); err != nil {
+		release, err := s.wait(ctx, chatID, optional)
+		if err != nil {
 			return tgbotapi.Message{}, err
 		}
 		resp, err := s.api.MakeRequest(method, params)
+		release()
 		if err == nil {
 			var m tgbotapi.Message
 			if len(resp.Result) > 0 && resp.Result[0] == '{' {

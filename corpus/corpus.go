@@ -148,33 +148,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 		seen     = map[string]string{}
 		files    []file
 	)
-	walkErr := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			bad = append(bad, Skipped{Path: p, Err: fmt.Errorf("%s: %w", p, err)})
-			if d != nil && d.IsDir() && p != "." {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		name := d.Name()
-		if p != "." && strings.HasPrefix(name, ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		ext := strings.ToLower(path.Ext(name))
-		if ext != ".txt" && ext != ".md" {
-			warnings = append(warnings, fmt.Sprintf("%s: skipped, not a .txt or .md file", p))
-			return nil
-		}
-		id := strings.TrimSuffix(name, path.Ext(name))
+	walkErr := WalkArticles(ctx, fsys, func(p, id string) error {
 		if other, dup := seen[id]; dup {
 			errs = append(errs, fmt.Errorf("%s: document id %q already used by %s", p, id, other))
 			return nil
@@ -182,6 +156,12 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 		seen[id] = p
 		files = append(files, file{path: p, id: id})
 		return nil
+	}, func(p string, err error) {
+		if errors.Is(err, ErrNotArticle) {
+			warnings = append(warnings, fmt.Sprintf("%s: skipped, not a .txt or .md file", p))
+			return
+		}
+		bad = append(bad, Skipped{Path: p, Err: fmt.Errorf("%s: %w", p, err)})
 	})
 	if walkErr != nil {
 		return nil, walkErr
@@ -224,6 +204,51 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 	c := build(docs, warnings, opts.Split)
 	c.Skipped = bad
 	return c, nil
+}
+
+// ErrNotArticle is what WalkArticles reports of a file that is not an
+// article: its extension is neither .txt nor .md.
+var ErrNotArticle = errors.New("not a .txt or .md file")
+
+// WalkArticles calls article with the path and document id of every
+// article file under fsys, in lexical order, and other (if not nil) with
+// every other file (ErrNotArticle) and every entry that cannot be read.
+// Hidden files and directories are passed over. It is the one rule of
+// what is an article, for the loader and for whoever must know which
+// files a load would read. It stops at the first error article returns,
+// or when ctx ends.
+func WalkArticles(ctx context.Context, fsys fs.FS, article func(p, id string) error, other func(p string, err error)) error {
+	if other == nil {
+		other = func(string, error) {}
+	}
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			other(p, err)
+			if d != nil && d.IsDir() && p != "." {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := d.Name()
+		if p != "." && strings.HasPrefix(name, ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		ext := strings.ToLower(path.Ext(name))
+		if ext != ".txt" && ext != ".md" {
+			other(p, ErrNotArticle)
+			return nil
+		}
+		return article(p, strings.TrimSuffix(name, path.Ext(name)))
+	})
 }
 
 // file is an article file found by LoadFS.

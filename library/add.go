@@ -209,35 +209,20 @@ func sameFile(a, b string) bool {
 }
 
 // existing lists the article files an upload saved as name would
-// replace: those with its id anywhere in the tree (walked as the corpus
-// loader walks it, hidden names skipped), and the file of that very name
+// replace: those with its id anywhere in the tree (as the corpus loader
+// finds them), and the file of that very name
 // when the file system finds it under another spelling (case-insensitive
 // file systems).
 func (l *Library) existing(ctx context.Context, name string) ([]Article, error) {
 	id := strings.TrimSuffix(name, filepath.Ext(name))
 	fsys := os.DirFS(l.dir)
 	var found []Article
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil // an unreadable part: the load will name it
+	err := corpus.WalkArticles(ctx, fsys, func(p, pid string) error {
+		if pid == id {
+			found = append(found, readArticle(fsys, p))
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		base := d.Name()
-		if p != "." && strings.HasPrefix(base, ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		ext := strings.ToLower(path.Ext(base))
-		if d.IsDir() || ext != ".txt" && ext != ".md" || strings.TrimSuffix(base, path.Ext(base)) != id {
-			return nil
-		}
-		found = append(found, readArticle(fsys, p))
 		return nil
-	})
+	}, nil) // an unreadable part: the load will name it
 	if err != nil {
 		return nil, fmt.Errorf("look for article %q: %w", id, err)
 	}

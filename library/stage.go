@@ -97,6 +97,21 @@ func (l *Library) Stage(name string, data []byte, owner string) (Staged, error) 
 // take removes and returns the upload staged under token, if owner may
 // answer it; another owner's leaves it waiting.
 func (l *Library) take(token, owner string) (Staged, error) {
+	return l.find(token, owner, true)
+}
+
+// Check reports whether the upload staged under token is waiting for
+// owner's answer: nil, ErrNotStaged or ErrNotOwner. It changes nothing,
+// so a front end can acknowledge a confirmation before the reload that
+// Confirm runs.
+func (l *Library) Check(token, owner string) error {
+	_, err := l.find(token, owner, false)
+	return err
+}
+
+// find returns the upload staged under token if owner may answer it,
+// removing it when remove is set.
+func (l *Library) find(token, owner string, remove bool) (Staged, error) {
 	s := &l.staged
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,27 +123,10 @@ func (l *Library) take(token, owner string) (Staged, error) {
 	case st.Owner != owner:
 		return st, ErrNotOwner
 	}
-	delete(s.by, token)
-	return st, nil
-}
-
-// Check reports whether the upload staged under token is waiting for
-// owner's answer: nil, ErrNotStaged or ErrNotOwner. It changes nothing,
-// so a front end can acknowledge a confirmation before the reload that
-// Confirm runs.
-func (l *Library) Check(token, owner string) error {
-	s := &l.staged
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweep(s.clock(), 0)
-	st, ok := s.by[token]
-	switch {
-	case !ok:
-		return ErrNotStaged
-	case st.Owner != owner:
-		return ErrNotOwner
+	if remove {
+		delete(s.by, token)
 	}
-	return nil
+	return st, nil
 }
 
 // Confirm replaces the articles in the way of the upload staged under
