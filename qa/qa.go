@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/talkbot/talkbot/answer"
@@ -24,6 +25,9 @@ type Case struct {
 	Docs       []string `json:"docs,omitempty"`
 	AnswerAny  []string `json:"answer_any,omitempty"`
 	Answerable *bool    `json:"answerable,omitempty"`
+	// Kind names what the case exercises (factoid, followup, yesno…),
+	// so that scores can be read kind by kind.
+	Kind string `json:"kind,omitempty"`
 }
 
 // IsAnswerable reports whether the corpus holds the answer; cases say so
@@ -81,15 +85,24 @@ type Result struct {
 
 // Report sums up a run.
 type Report struct {
-	Cases           int      `json:"cases"`
-	Answerable      int      `json:"answerable"`
-	Unanswerable    int      `json:"unanswerable"`
-	RecallAt1       float64  `json:"recall_at_1"`
-	RecallAt3       float64  `json:"recall_at_3"`
-	MRR             float64  `json:"mrr"`
-	AnswerAccuracy  float64  `json:"answer_accuracy"`
-	RefusalAccuracy float64  `json:"refusal_accuracy"`
-	Results         []Result `json:"results"`
+	Cases           int     `json:"cases"`
+	Answerable      int     `json:"answerable"`
+	Unanswerable    int     `json:"unanswerable"`
+	RecallAt1       float64 `json:"recall_at_1"`
+	RecallAt3       float64 `json:"recall_at_3"`
+	MRR             float64 `json:"mrr"`
+	AnswerAccuracy  float64 `json:"answer_accuracy"`
+	RefusalAccuracy float64 `json:"refusal_accuracy"`
+	// ByKind counts the cases of each kind and those that passed; cases
+	// without a kind are left out.
+	ByKind  map[string]KindScore `json:"by_kind,omitempty"`
+	Results []Result             `json:"results"`
+}
+
+// KindScore is how the cases of one kind went.
+type KindScore struct {
+	Cases  int `json:"cases"`
+	Passed int `json:"passed"`
 }
 
 // Run answers every case and scores the answers.
@@ -154,6 +167,19 @@ func Run(ctx context.Context, a Answerer, cases []Case) Report {
 		}
 		r.Results = append(r.Results, res)
 	}
+	for _, res := range r.Results {
+		if k := res.Case.Kind; k != "" {
+			if r.ByKind == nil {
+				r.ByKind = map[string]KindScore{}
+			}
+			ks := r.ByKind[k]
+			ks.Cases++
+			if res.OK {
+				ks.Passed++
+			}
+			r.ByKind[k] = ks
+		}
+	}
 	r.RecallAt1 = ratio(hit1, withDocs)
 	r.RecallAt3 = ratio(hit3, withDocs)
 	r.MRR = ratio(rr, withDocs)
@@ -216,6 +242,18 @@ func (r Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(bw, "cases %d (answerable %d, unanswerable %d)\n", r.Cases, r.Answerable, r.Unanswerable)
 	fmt.Fprintf(bw, "recall@1 %.3f  recall@3 %.3f  MRR %.3f\n", r.RecallAt1, r.RecallAt3, r.MRR)
 	fmt.Fprintf(bw, "answer accuracy %.3f  refusal accuracy %.3f\n", r.AnswerAccuracy, r.RefusalAccuracy)
+	if len(r.ByKind) > 0 {
+		kinds := make([]string, 0, len(r.ByKind))
+		for k := range r.ByKind {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		bw.WriteString("by kind:")
+		for _, k := range kinds {
+			fmt.Fprintf(bw, "  %s %d/%d", k, r.ByKind[k].Passed, r.ByKind[k].Cases)
+		}
+		bw.WriteString("\n")
+	}
 	failed := 0
 	for _, res := range r.Results {
 		if res.OK && len(res.Issues) == 0 {

@@ -16,6 +16,7 @@ func TestLoad(t *testing.T) {
 	}{
 		{"ok", `{"id":"a","question":"Q?","docs":["d"],"answer_any":["x"]}` + "\n\n" + `{"id":"b","question":"R?","answerable":false}`, 2, ""},
 		{"bad json", `{"id":"a","question":"Q?","docs":["d"]}` + "\n{oops", 0, "line 2"},
+		{"with kind", `{"id":"a","question":"Q?","docs":["d"],"kind":"factoid"}`, 1, ""},
 		{"unknown field", `{"id":"a","question":"Q?","doc":["d"]}`, 0, `unknown field "doc"`},
 		{"no question", `{"id":"a","docs":["d"]}`, 0, "has no question"},
 		{"answerable without expectations", `{"id":"a","question":"Q?"}`, 0, "neither docs nor answer_any"},
@@ -46,11 +47,11 @@ func (c canned) Answer(_ context.Context, req answer.Request) (answer.Answer, er
 func TestRunScores(t *testing.T) {
 	no := false
 	cases := []Case{
-		{ID: "hit", Question: "q1", Docs: []string{"A"}, AnswerAny: []string{"two hours"}},
-		{ID: "second", Question: "q2", Docs: []string{"B"}, AnswerAny: []string{"Geneva"}},
-		{ID: "miss", Question: "q3", Docs: []string{"C"}, AnswerAny: []string{"x"}},
-		{ID: "refused", Question: "q4", Answerable: &no},
-		{ID: "invented", Question: "q5", Answerable: &no},
+		{ID: "hit", Question: "q1", Docs: []string{"A"}, AnswerAny: []string{"two hours"}, Kind: "factoid"},
+		{ID: "second", Question: "q2", Docs: []string{"B"}, AnswerAny: []string{"Geneva"}, Kind: "factoid"},
+		{ID: "miss", Question: "q3", Docs: []string{"C"}, AnswerAny: []string{"x"}, Kind: "paraphrase"},
+		{ID: "refused", Question: "q4", Answerable: &no, Kind: "unanswerable"},
+		{ID: "invented", Question: "q5", Answerable: &no, Kind: "unanswerable"},
 	}
 	a := canned{
 		"q1": {Answered: true, Text: "It lasted Two Hours [1].", Citations: []answer.Citation{{Doc: "A"}}},
@@ -73,4 +74,18 @@ func TestRunScores(t *testing.T) {
 	check("MRR", r.MRR, (1+0.5)/3)
 	check("answer accuracy", r.AnswerAccuracy, 2.0/3)
 	check("refusal accuracy", r.RefusalAccuracy, 0.5)
+	want := map[string]KindScore{"factoid": {2, 2}, "paraphrase": {1, 0}, "unanswerable": {2, 1}}
+	for k, w := range want {
+		if r.ByKind[k] != w {
+			t.Errorf("kind %s: %+v, want %+v", k, r.ByKind[k], w)
+		}
+	}
+	if len(r.ByKind) != len(want) {
+		t.Errorf("kinds %v", r.ByKind)
+	}
+	var out strings.Builder
+	r.WriteText(&out)
+	if !strings.Contains(out.String(), "by kind:  factoid 2/2  paraphrase 0/1  unanswerable 1/2") {
+		t.Errorf("text report lacks the scores by kind:\n%s", out.String())
+	}
 }
