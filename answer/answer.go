@@ -49,6 +49,16 @@ type Request struct {
 	// answer), so a front end can show it growing. The final Answer may
 	// still differ: a reply that turns out not to be grounded is replaced.
 	Progress func(partial string)
+
+	// Lang is the asker's language, a BCP-47 tag such as "ru" (see
+	// package lang); empty means the language the question is written
+	// in. Answers and their fixed sentences come in it.
+	Lang string
+
+	// asked is the asker's own words when Question was rewritten to
+	// stand alone; search, when set, is what to search the articles for
+	// instead of the standalone question.
+	asked, search string
 }
 
 // Citation is a passage an answer cites, numbered as in the answer text.
@@ -78,6 +88,11 @@ type Answer struct {
 	// Retrieved lists the documents of the retrieved passages, best first,
 	// without repeats; evaluation uses it.
 	Retrieved []string `json:"-"`
+
+	// unsure marks a refusal that stands for a reply the service could
+	// not use (no citation, nothing supported, unparsable): another try
+	// may do better, so it is not cached.
+	unsure bool
 }
 
 // Chat is the LLM the service writes answers with.
@@ -120,6 +135,11 @@ type Options struct {
 	// the same one (DefaultLockWait), before answering it itself: the other
 	// may have died holding its claim.
 	LockWait time.Duration
+	// SkipSupportCheck turns off the check that an LLM answer's sentences
+	// are borne out by the passages they cite (see docs/SUPPORT.md): for
+	// tests of other parts, whose scripted replies cite at random. The
+	// check is on by default and in the bot.
+	SkipSupportCheck bool
 	// Model names the LLM in cache keys, so answers of one model are
 	// never served as another's.
 	Model string
@@ -138,6 +158,10 @@ type Options struct {
 type Observer interface {
 	Retrieval(took time.Duration)
 	CacheLookup(hit bool)
+	// SupportCheck is told how many sentences of a model's answer the
+	// support check kept and dropped, and how many stated something
+	// without a citation.
+	SupportCheck(kept, dropped, uncited int)
 }
 
 // NewService returns a service answering from index. A nil chat means
@@ -253,6 +277,13 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 		req.History = req.History[len(req.History)-s.opts.HistoryTurns:]
 	}
 	s.questions.Add(1)
+	req.Lang = askerLang(req)
+	a, err := s.answer(ctx, req)
+	return localize(a, req.Lang), err
+}
+
+// answer answers req, whose language is known.
+func (s *Service) answer(ctx context.Context, req Request) (Answer, error) {
 	ix := s.index.Index() // one index for the whole answer, even across a reload
 	if s.chat == nil {
 		offline := func() (Answer, error) { return s.offline(ctx, ix, req), nil }
@@ -262,18 +293,32 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 		return s.cached(ctx, ix, req, req.Question, offline)
 	}
 	standalone, prompt := req.Question, req
-	if len(req.History) > 0 {
-		rewritten, err := s.condense(ctx, req)
+	foreign := req.Lang != corpusLang
+	if len(req.History) > 0 || foreign {
+		rw, err := s.condense(ctx, req)
 		if err != nil {
 			return s.fallback(ctx, ix, req, err)
 		}
-		if rewritten != "" {
-			// The rewrite stands alone: the answer is written from it
-			// alone, so it may be shared with anyone asking the same.
-			standalone, prompt.History = rewritten, nil
+		switch {
+		case len(req.History) == 0:
+			// A question in another language: only its search changes.
+		case rw.question != "":
+			// The rewrite stands alone: the answer is written from it and
+			// the asker's own words, not the conversation, so it may be
+			// shared with anyone asking the same in the same words.
+			standalone, prompt.History = rw.question, nil
+			if Normalize(rw.question) != Normalize(req.Question) {
+				prompt.asked = req.Question
+			}
+		default:
+			// The rewrite was unusable: the answer is written with the
+			// conversation, and cached under it (see cached); the search
+			// carries the last question beside the follow-up.
+			prompt.search = req.History[len(req.History)-1].Question + " " + req.Question
 		}
-		// Else the rewrite was unusable: the answer is written with the
-		// conversation, and cached under it (see cached).
+		if rw.search != "" {
+			prompt.search = rw.search
+		}
 	}
 	a, err := s.cached(ctx, ix, prompt, standalone, func() (Answer, error) { return s.generate(ctx, ix, prompt, standalone) })
 	if err != nil {

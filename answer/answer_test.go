@@ -18,7 +18,13 @@ import (
 
 func seedIndex(t testing.TB) *retrieval.Live {
 	t.Helper()
-	c, err := corpus.Load(context.Background(), "", corpus.Options{})
+	return dirIndex(t, "")
+}
+
+// dirIndex indexes the corpus in dir ("" for the embedded seeds).
+func dirIndex(t testing.TB, dir string) *retrieval.Live {
+	t.Helper()
+	c, err := corpus.Load(context.Background(), dir, corpus.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +114,7 @@ func llmService(t *testing.T, s script, opts answer.Options) (*answer.Service, *
 	srv := fakeopenai.New(s.reply)
 	t.Cleanup(srv.Close)
 	client := llm.New(llm.Config{BaseURL: srv.BaseURL(), Model: "test-model", Timeout: 2 * time.Second, MaxTries: 2})
+	opts.SkipSupportCheck = true // scripted replies cite at random; support_test.go tests the check
 	return answer.NewService(seedIndex(t), client, nil, opts), srv
 }
 
@@ -125,7 +132,7 @@ func TestLLMAnswer(t *testing.T) {
 	if sys.Role != openai.ChatMessageRoleSystem || user.Role != openai.ChatMessageRoleUser {
 		t.Fatalf("roles %q, %q", sys.Role, user.Role)
 	}
-	for _, rule := range []string{"Use only the numbered passages", "Cite only the numbers given", "NOT_IN_ARTICLES", "language of the question", "data, not instructions"} {
+	for _, rule := range []string{"Use only the numbered passages", "Cite only the numbers given", "NOT_IN_ARTICLES", "Answer in English", "data, not instructions"} {
 		if !strings.Contains(sys.Content, rule) {
 			t.Errorf("system message lacks rule %q", rule)
 		}
@@ -184,7 +191,9 @@ func TestLLMRefusals(t *testing.T) {
 	tests := []struct {
 		name, reply, want string
 	}{
-		{"declined", "NOT_IN_ARTICLES: The articles do not say what Xi agreed [1].", "The articles do not say what Xi agreed."},
+		// The model's words around its marker are never shown (they may
+		// carry outside knowledge): only the fixed refusal.
+		{"declined", "NOT_IN_ARTICLES: The articles do not say what Xi agreed [1].", answer.NotCovered},
 		{"declined bare", "NOT_IN_ARTICLES", answer.NotCovered},
 		{"cites nothing", "Canada has about 40 million people.", answer.NotGrounded},
 		{"cites only unknown numbers", "Canada has about 40 million people [42].", answer.NotGrounded},
@@ -252,7 +261,7 @@ func TestLLMStreamsProgress(t *testing.T) {
 	}{
 		{name: "grounded", reply: "They talked for two hours [2] by secure video [1] and agreed to keep talking [2].",
 			wantFinal: "They talked for two hours [1] by secure video [2] and agreed to keep talking [1].", answered: true, mode: answer.ModeLLM},
-		{name: "refusal", reply: "NOT_IN_ARTICLES: nothing about that here.", wantFinal: "nothing about that here.", mode: answer.ModeLLM, noPartial: true},
+		{name: "refusal", reply: "NOT_IN_ARTICLES: nothing about that here.", wantFinal: answer.NotCovered, mode: answer.ModeLLM, noPartial: true},
 		{name: "stream breaks off", reply: "They talked for two hours [2] by secure video [1] and agreed to keep talking [2].",
 			fault: &fakeopenai.Fault{Cut: true}, answered: true, mode: answer.ModeOffline},
 	}

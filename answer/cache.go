@@ -38,6 +38,12 @@ type KeyParts struct {
 	Mode, Model   string
 	PromptVersion string
 	Question      string // the standalone question, normalised by CacheKey
+	// Asked is the asker's own words, when they were in the prompt
+	// beside the standalone question.
+	Asked string
+	// Lang is the language the answer was asked for, when not the
+	// question's own.
+	Lang string
 	// History is the conversation the answer was written with, if any:
 	// an answer that saw one asker's conversation may echo it, so it is
 	// only ever served under that same conversation.
@@ -47,7 +53,7 @@ type KeyParts struct {
 // CacheKey returns the cache key of an answer.
 func CacheKey(p KeyParts) string {
 	h := sha256.New()
-	for _, part := range []string{p.CorpusVersion, p.Mode, p.Model, p.PromptVersion, Normalize(p.Question)} {
+	for _, part := range []string{p.CorpusVersion, p.Mode, p.Model, p.PromptVersion, Normalize(p.Question), Normalize(p.Asked), p.Lang} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -120,13 +126,21 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 	if s.opts.Cache == nil {
 		return compute()
 	}
-	key := CacheKey(KeyParts{CorpusVersion: ix.Corpus().Version, Mode: s.Mode(), Model: s.opts.Model, PromptVersion: prompts.Version, Question: standalone, History: req.History})
+	key := CacheKey(KeyParts{CorpusVersion: ix.Corpus().Version, Mode: s.Mode(), Model: s.opts.Model, PromptVersion: prompts.Version, Question: standalone, Asked: req.asked, Lang: req.Lang, History: req.History})
 	if a, ok := s.opts.Cache.Get(ctx, key); ok {
 		return s.hit(a, req), nil
 	}
+	if req.asked != "" && len(req.History) == 0 {
+		// The answer to the standalone question, asked as such, answers
+		// the follow-up it stands for too.
+		plain := CacheKey(KeyParts{CorpusVersion: ix.Corpus().Version, Mode: s.Mode(), Model: s.opts.Model, PromptVersion: prompts.Version, Question: standalone, Lang: req.Lang})
+		if a, ok := s.opts.Cache.Get(ctx, plain); ok {
+			return s.hit(a, req), nil
+		}
+	}
 	var near string
 	var vec []float32
-	if len(req.History) == 0 { // a reworded question never shares a conversation's answer
+	if len(req.History) == 0 && req.asked == "" { // a reworded question never shares a conversation's answer
 		near, vec = s.similar(ctx, ix, standalone)
 	}
 	if near != "" {
@@ -152,7 +166,7 @@ func (s *Service) cached(ctx context.Context, ix *retrieval.Index, req Request, 
 					s.opts.Observer.CacheLookup(false)
 				}
 				a, err := compute()
-				if err == nil && a.Mode == s.Mode() { // not a fallback: that is no answer to keep
+				if err == nil && a.Mode == s.Mode() && !a.unsure { // not a fallback nor an unusable reply: no answer to keep
 					s.opts.Cache.Set(ctx, key, a, s.opts.CacheTTL)
 					if vec != nil {
 						s.opts.Similar.Remember(ctx, s.space(ix), standalone, key, vec)

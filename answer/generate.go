@@ -1,11 +1,14 @@
 package answer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/lang"
 	"github.com/talkbot/talkbot/prompts"
 	"github.com/talkbot/talkbot/retrieval"
 )
@@ -46,13 +49,13 @@ func tooLong(what, text string) error {
 // generate answers with the LLM: retrieve for the standalone question,
 // prompt, and map the reply's citations back to passages.
 func (s *Service) generate(ctx context.Context, ix *retrieval.Index, req Request, standalone string) (Answer, error) {
-	hits := s.search(ctx, ix, retrieval.NewQuery(standalone), s.opts.TopK)
+	hits := s.search(ctx, ix, retrieval.NewQuery(cmp.Or(req.search, standalone)), s.opts.TopK)
 	a := newAnswer(ix, req, standalone, ModeLLM, hits)
 	if len(hits) == 0 {
 		return refuse(a, ""), nil // nothing to ground an answer in: no need to ask
 	}
 	c := ix.Corpus()
-	in := prompts.AnswerInput{Question: req.Question, History: historyTurns(req.History)}
+	in := prompts.AnswerInput{Question: req.Question, Asked: req.asked, History: historyTurns(req.History), Language: lang.Name(req.Lang)}
 	if standalone != req.Question {
 		in.Question = standalone
 	}
@@ -61,44 +64,86 @@ func (s *Service) generate(ctx context.Context, ix *retrieval.Index, req Request
 		d := c.Doc(p)
 		in.Passages = append(in.Passages, prompts.Passage{N: i + 1, Title: d.Title, Source: d.Source, Date: d.Date, Text: p.Text})
 	}
+	in = fitPrompt(in, PromptBudget)
+	given := len(in.Passages) // the budget may have left the last ones out
 	prompt, err := prompts.Answer(in)
 	if err != nil {
 		return Answer{}, err
 	}
-	reply, err := s.write(ctx, prompt, req.Progress, len(hits))
+	reply, err := s.write(ctx, prompt, req.Progress, given)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer question: %w", err)
 	}
-	reply = strings.TrimSpace(reply)
-	if rest, ok := strings.CutPrefix(reply, notInArticles); ok {
-		rest = strings.TrimSpace(strings.TrimLeft(rest, ":.-— "))
-		rest, _ = ParseCitations(rest, 0) // a refusal cites nothing
-		return refuse(a, rest), nil
+	r := cleanReply(reply, given, true)
+	if r.refused {
+		return refuse(a, ""), nil // the fixed refusal: never what the model wrote around its marker
 	}
-	text, order := ParseCitations(reply, len(hits))
-	if err := tooLong("answer", text); err != nil { // markers can grow when renumbered
+	if err := tooLong("answer", r.text); err != nil { // markers can grow when renumbered
 		s.llmErrors.Add(1)
 		return Answer{}, fmt.Errorf("answer question: %w", err)
 	}
-	if len(order) == 0 {
+	var ok bool
+	if len(r.order) == 0 {
 		s.log.WarnContext(ctx, "llm reply cites no passage; not shown as an answer")
-		return refuse(a, NotGrounded), nil
+		a = refuse(a, NotGrounded)
+		a.unsure = true
+		return a, nil
 	}
-	a.Text = text
+	if req.Lang == corpusLang && !s.opts.SkipSupportCheck {
+		if r, ok = s.supported(ctx, r, c, hits); !ok {
+			a = refuse(a, NotGrounded)
+			a.unsure = true
+			return a, nil
+		}
+	}
+	a.Text = r.text
 	a.Answered = true
-	for i, k := range order {
+	for i, k := range r.order {
 		a.Citations = append(a.Citations, citation(c, i+1, hits[k].Passage))
 	}
 	return a, nil
+}
+
+// supported keeps the sentences of a cleaned reply that the passages
+// they cite bear out (see support.go), renumbering the citations left,
+// and reports whether any is left. The check reads the articles'
+// language; an answer in another is not checked.
+func (s *Service) supported(ctx context.Context, r cleaned, c *corpus.Corpus, hits []retrieval.Hit) (cleaned, bool) {
+	cited := make([]string, len(r.order))
+	for i, k := range r.order {
+		cited[i] = c.Passages[hits[k].Passage].Text
+	}
+	v := checkSupport(r.text, cited)
+	if s.opts.Observer != nil {
+		s.opts.Observer.SupportCheck(v.Kept, v.Dropped, v.Uncited)
+	}
+	if v.Dropped > 0 {
+		s.log.InfoContext(ctx, "answer sentences not supported by their citations; dropped", "dropped", v.Dropped, "kept", v.Kept)
+	}
+	if v.Text == "" {
+		s.log.WarnContext(ctx, "no sentence of the llm reply is supported by its citations; not shown as an answer", "dropped", v.Dropped)
+		return r, false
+	}
+	text, order := ParseCitations(v.Text, len(r.order))
+	if len(order) == 0 {
+		return r, false
+	}
+	kept := make([]int, len(order))
+	for i, k := range order {
+		kept[i] = r.order[k]
+	}
+	r.text, r.order = text, kept
+	return r, true
 }
 
 // write gets the answer from the LLM, streaming it to progress when both
 // the caller and the LLM can. A reply longer than MaxReplyBytes is an LLM
 // failure; a stream is cut off as soon as it passes it.
 //
-// Each partial answer parses the whole reply so far, so partials are
-// made only once the reply has grown by an eighth since the last one:
-// the work stays linear in the reply's length, not quadratic.
+// Each partial answer cleans the whole reply so far (cleanReply, linear
+// in its length), so partials are made only once the reply has grown by
+// an eighth since the last one: the work stays linear in the reply's
+// length, not quadratic. A partial the same as the last is not sent.
 func (s *Service) write(ctx context.Context, prompt prompts.Prompt, progress func(string), given int) (string, error) {
 	streamer, ok := s.chat.(Streamer)
 	if !ok || progress == nil {
@@ -114,7 +159,7 @@ func (s *Service) write(ctx context.Context, prompt prompts.Prompt, progress fun
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var sofar strings.Builder
-	over, parsed := false, 0 // parsed: the length of the reply at the last partial
+	over, parsed, shown := false, 0, "" // parsed: the length of the reply at the last partial
 	reply, err := streamer.Stream(ctx, prompt.System, prompt.User, func(delta string) {
 		if over {
 			return
@@ -129,7 +174,8 @@ func (s *Service) write(ctx context.Context, prompt prompts.Prompt, progress fun
 			return
 		}
 		parsed = sofar.Len()
-		if partial, ok := visiblePartial(sofar.String(), given); ok {
+		if partial, ok := visiblePartial(sofar.String(), given); ok && partial != shown {
+			shown = partial
 			progress(partial)
 		}
 	})
@@ -146,56 +192,15 @@ func (s *Service) write(ctx context.Context, prompt prompts.Prompt, progress fun
 }
 
 // visiblePartial turns the start of an LLM reply into what a reader may
-// see: nothing while it could still be a refusal, and citations mapped as
-// in the final answer, without a marker cut in half at the end.
+// see: the reply cleaned as the final one will be (cleanReply), without
+// the tail that may still change, and only once it cites a passage. So a
+// partial never shows reasoning, a refusal or its marker, half a marker
+// or a model-written source list, and shows nothing of a reply that will
+// be replaced for citing nothing.
 func visiblePartial(reply string, given int) (string, bool) {
-	reply = strings.TrimLeft(reply, " \n\t")
-	if len(reply) < len(notInArticles) && strings.HasPrefix(notInArticles, reply) || strings.HasPrefix(reply, notInArticles) {
+	r := cleanReply(reply, given, false)
+	if r.refused || len(r.order) == 0 || r.text == "" {
 		return "", false
 	}
-	if i := strings.LastIndexByte(reply, '['); i >= 0 && !strings.Contains(reply[i:], "]") {
-		reply = reply[:i]
-	}
-	text, _ := ParseCitations(reply, given)
-	return text, text != ""
-}
-
-// condense rewrites a follow-up into a standalone question, or returns
-// "" when the model's rewrite is unusable.
-func (s *Service) condense(ctx context.Context, req Request) (string, error) {
-	prompt, err := prompts.Condense(prompts.CondenseInput{Question: req.Question, History: historyTurns(req.History)})
-	if err != nil {
-		return "", err
-	}
-	reply, err := s.completeShort(ctx, prompt.System, prompt.User)
-	if err != nil {
-		return "", fmt.Errorf("condense follow-up question: %w", err)
-	}
-	q := strings.TrimSpace(strings.SplitN(strings.TrimSpace(reply), "\n", 2)[0])
-	if q == "" || len(q) > 4*len(req.Question)+500 {
-		return "", nil
-	}
-	return q, nil
-}
-
-// completeShort calls the LLM for a reply of a line or so, held to that
-// when the LLM can be, counting calls and failures as complete does. A
-// reply longer than MaxReplyBytes is a failure.
-func (s *Service) completeShort(ctx context.Context, system, user string) (string, error) {
-	var reply string
-	var err error
-	if short, ok := s.chat.(ShortCompleter); ok {
-		s.llmCalls.Add(1)
-		if reply, err = short.CompleteShort(ctx, system, user); err != nil {
-			s.llmErrors.Add(1)
-		}
-	} else {
-		reply, err = s.complete(ctx, system, user)
-	}
-	if err == nil {
-		if err = tooLong("rewrite", reply); err != nil {
-			s.llmErrors.Add(1)
-		}
-	}
-	return reply, err
+	return r.text, true
 }

@@ -6,33 +6,12 @@ import (
 	"testing"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
-
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/internal/fakeopenai"
 	"github.com/talkbot/talkbot/internal/redistest"
 	"github.com/talkbot/talkbot/llm"
 	"github.com/talkbot/talkbot/redisstore"
 )
-
-// echoModel answers every question by citing passage 1 and repeating the
-// conversation it was shown, as a careless model may; its rewrite of a
-// follow-up is rewrite(question).
-func echoModel(rewrite func(q string) string) func(openai.ChatCompletionRequest) string {
-	return func(req openai.ChatCompletionRequest) string {
-		user := req.Messages[len(req.Messages)-1].Content
-		if strings.Contains(req.Messages[0].Content, "standalone question") {
-			_, q, _ := strings.Cut(user, "<question>\n")
-			q, _, _ = strings.Cut(q, "\n</question>")
-			return rewrite(q)
-		}
-		conv := ""
-		if _, c, ok := strings.Cut(user, "<conversation>"); ok {
-			conv, _, _ = strings.Cut(c, "</conversation>")
-		}
-		return "It lasted two hours [1]. You said: " + strings.Join(strings.Fields(conv), " ")
-	}
-}
 
 // TestFollowUpAnswerNeverServedToAnotherConversation is the leak of one
 // user's conversation to another through the answer cache: whatever the
@@ -50,7 +29,7 @@ func TestFollowUpAnswerNeverServedToAnotherConversation(t *testing.T) {
 	srv := redistest.Start(t)
 	for name, rewrite := range rewrites {
 		t.Run(name, func(t *testing.T) {
-			ai := fakeopenai.New(echoModel(rewrite))
+			ai := fakeopenai.New(fakeopenai.EchoConversation(rewrite))
 			t.Cleanup(ai.Close)
 			live := seedIndex(t)
 			caches := map[string]func() answer.Cache{
@@ -98,28 +77,38 @@ func TestFollowUpAnswerNeverServedToAnotherConversation(t *testing.T) {
 }
 
 // TestStandaloneRewriteIsAnsweredWithoutTheConversation: once a follow-up
-// is rewritten to stand alone, the answer is written from the rewrite
-// alone, so it can be shared; the conversation is not in its prompt.
+// is rewritten to stand alone, the answer is written from the rewrite and
+// the asker's own words, not the conversation; an answer to the
+// standalone question asked directly serves the follow-up too, but not
+// the other way round (the follow-up's words may be private).
 func TestStandaloneRewriteIsAnsweredWithoutTheConversation(t *testing.T) {
 	const rewrite = "How long did the Putin-Biden video call last?"
-	ai := fakeopenai.New(echoModel(func(string) string { return rewrite }))
+	ai := fakeopenai.New(fakeopenai.EchoConversation(func(string) string { return rewrite }))
 	t.Cleanup(ai.Close)
 	client := llm.New(llm.Config{BaseURL: ai.BaseURL(), Model: "m", Timeout: 5 * time.Second})
-	svc := answer.NewService(seedIndex(t), client, nil, answer.Options{Cache: answer.NewLocalCache(10, time.Hour), Model: "m"})
+	svc := answer.NewService(seedIndex(t), client, nil, answer.Options{Cache: answer.NewLocalCache(10, time.Hour), Model: "m", SkipSupportCheck: true})
 	ctx := context.Background()
-	if _, err := svc.Answer(ctx, answer.Request{Question: "How long did it last?", History: []answer.Turn{{Question: "private words", Answer: "x"}}}); err != nil {
-		t.Fatal(err)
+	followUp := func(words string) answer.Answer {
+		t.Helper()
+		a, err := svc.Answer(ctx, answer.Request{Question: words, History: []answer.Turn{{Question: "private words", Answer: "x"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
 	}
+	followUp("How long did my Ivan-Private call last?")
 	chats := ai.Chats()
 	if len(chats) != 2 {
 		t.Fatalf("%d LLM calls, want condense and answer", len(chats))
 	}
-	if p := chats[1].Messages[1].Content; strings.Contains(p, "private words") || !strings.Contains(p, rewrite) {
+	p := chats[1].Messages[1].Content
+	if strings.Contains(p, "private words") || !strings.Contains(p, rewrite) || !strings.Contains(p, "<asked>\nHow long did my Ivan-Private call last?\n</asked>") {
 		t.Errorf("answer prompt after a standalone rewrite:\n%s", p)
 	}
-	// The same standalone question, asked directly, is served from the cache.
-	a, err := svc.Answer(ctx, answer.Request{Question: rewrite})
-	if err != nil || !a.Cached {
-		t.Errorf("the rewritten question asked anew: cached %v, err %v", a.Cached, err)
+	if a, err := svc.Answer(ctx, answer.Request{Question: rewrite}); err != nil || a.Cached {
+		t.Errorf("the rewritten question asked directly: cached %v, err %v; want a fresh answer (the follow-up's prompt held its asker's words)", a.Cached, err)
+	}
+	if a := followUp("How long did it last?"); !a.Cached {
+		t.Error("a follow-up standing for a question answered directly is not served from the cache")
 	}
 }

@@ -30,7 +30,7 @@ func TestQuestionNotStalledByADeadHolder(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	client := llm.New(llm.Config{BaseURL: ai.BaseURL(), Model: "m", Timeout: 5 * time.Second})
-	svc := answer.NewService(live, client, nil, answer.Options{Cache: store.Cache(), Model: "m", LockWait: 300 * time.Millisecond})
+	svc := answer.NewService(live, client, nil, answer.Options{Cache: store.Cache(), Model: "m", LockWait: 300 * time.Millisecond, SkipSupportCheck: true})
 
 	const q = "How long did the video call last?"
 	key := answer.CacheKey(answer.KeyParts{CorpusVersion: live.Index().Corpus().Version, Mode: answer.ModeLLM, Model: "m", PromptVersion: prompts.Version, Question: q})

@@ -24,6 +24,7 @@ import (
 
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/lang"
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/retrieval"
 )
@@ -183,14 +184,6 @@ func New(api *tgbotapi.BotAPI, answers Answerer, lib Library, mem Memory, cfg Co
 	}
 }
 
-// commands are registered with setMyCommands and listed by /help.
-var commands = []tgbotapi.BotCommand{
-	{Command: "start", Description: "What this bot knows and how to ask"},
-	{Command: "help", Description: "How to ask questions"},
-	{Command: "sources", Description: "The articles I answer from"},
-	{Command: "reset", Description: "Forget our conversation"},
-}
-
 // ErrTokenRejected means Telegram refused the bot token (401 or 404): it
 // was revoked or is wrong, and retrying cannot help.
 var ErrTokenRejected = errors.New("Telegram rejected the bot token")
@@ -266,9 +259,18 @@ const (
 	CancelWait          = 5 * time.Second
 )
 
-// register lists the bot's commands in Telegram's menu.
+// register lists the bot's commands in Telegram's menu, described in
+// each language the bot speaks (Telegram shows users the list of their
+// app's language), the English list last as the default for the rest.
 func (b *Bot) register() {
-	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commands...)); err != nil {
+	for _, l := range spoken() {
+		cfg := tgbotapi.NewSetMyCommands(commandsIn(l)...)
+		cfg.LanguageCode = l
+		if _, err := b.api.Request(cfg); err != nil {
+			b.log.Warn("register commands", "language", l, "err", err)
+		}
+	}
+	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commandsIn(lang.Default)...)); err != nil {
 		b.log.Warn("register commands", "err", err)
 	}
 }
@@ -346,13 +348,37 @@ type reply struct {
 	to      int // message replied to
 	thread  int // forum topic
 	private bool
+	lang    string // the language to reply in: a tag of package lang
+}
+
+// messageLang is the language of whoever sent m, from what they wrote and
+// their app's language.
+func messageLang(m *tgbotapi.Message) string {
+	var code string
+	if m.From != nil {
+		code = m.From.LanguageCode
+	}
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	return lang.Detect(code, text)
+}
+
+// userLang is the language of a user from their app's language alone,
+// for button presses, which have no text.
+func userLang(u *tgbotapi.User) string {
+	if u == nil {
+		return lang.Default
+	}
+	return lang.Detect(u.LanguageCode, "")
 }
 
 func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
 	if m.Chat == nil || m.From == nil || m.From.IsBot {
 		return
 	}
-	r := reply{user: m.From.ID, chat: m.Chat.ID, to: m.MessageID, thread: thread, private: m.Chat.IsPrivate()}
+	r := reply{user: m.From.ID, chat: m.Chat.ID, to: m.MessageID, thread: thread, private: m.Chat.IsPrivate(), lang: messageLang(m)}
 	text := strings.TrimSpace(m.Text)
 	if !r.private {
 		var ok bool
@@ -370,11 +396,11 @@ func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
 			b.upload(ctx, r, m.Document)
 		}
 	case m.Text == "" && (m.Sticker != nil || m.Photo != nil || m.Voice != nil || m.Video != nil || m.Audio != nil || m.Document != nil || m.VideoNote != nil || m.Animation != nil || m.Location != nil || m.Contact != nil || m.Poll != nil):
-		b.say(ctx, r, "I can only read text. Please type your question about the articles.")
+		b.say(ctx, r, r.t(msgNotText))
 	case text == "":
-		b.say(ctx, r, "Please type a question about the articles, for example: <i>How long did the video call last?</i>")
+		b.say(ctx, r, r.t(msgNoQuestion))
 	case utf8.RuneCountInString(text) > b.cfg.MaxQuestion:
-		b.say(ctx, r, fmt.Sprintf("That message is too long for me: please ask in at most %d characters.", b.cfg.MaxQuestion))
+		b.say(ctx, r, r.t(msgTooLong, b.cfg.MaxQuestion, plural(r.lang, b.cfg.MaxQuestion, msgCharacters)))
 	default:
 		b.question(ctx, r, text)
 	}
@@ -402,41 +428,38 @@ func (b *Bot) command(ctx context.Context, m *tgbotapi.Message, r reply) {
 	user := m.From.ID
 	switch m.Command() {
 	case "start":
-		b.say(ctx, r, b.greeting())
+		b.say(ctx, r, b.greeting(r.lang))
 	case "help":
-		b.say(ctx, r, helpText)
+		b.say(ctx, r, r.t(msgHelp))
 	case "sources":
-		b.say(ctx, r, b.sourceList())
+		b.say(ctx, r, b.sourceList(r.lang))
 	case "reset", "new":
 		b.mem.Reset(ctx, r.chat)
-		b.say(ctx, r, "Done: I have forgotten our conversation. Ask me anything about the articles.")
+		b.say(ctx, r, r.t(msgReset))
 	case "reload":
 		if b.admin(ctx, r, user, "reload") {
 			b.reload(ctx, r)
 		}
 	case "stats":
 		if b.admin(ctx, r, user, "stats") {
-			b.say(ctx, r, b.stats(r.private))
+			b.say(ctx, r, b.stats(r.private, r.lang))
 		}
 	default:
-		b.say(ctx, r, "I don't know that command. "+helpText)
+		b.say(ctx, r, r.t(msgUnknownCommand)+r.t(msgHelp))
 	}
 }
 
-const helpText = "Just type a question about the articles, for example <i>Where did Putin and Biden last meet?</i> " +
-	"I answer only from the articles, with numbered sources; tap <b>Sources</b> to read the passages. " +
-	"Follow-up questions work too. /sources lists the articles, /reset starts a new conversation."
-
-func (b *Bot) greeting() string {
+// greeting is the /start reply, in language l.
+func (b *Bot) greeting(l string) string {
 	c := b.lib.Live().Index().Corpus()
-	return fmt.Sprintf("Hello! I answer questions about %d news articles, such as <i>%s</i>, citing the articles for every claim. ",
-		len(c.Docs), html.EscapeString(c.Docs[0].Title)) + helpText
+	return tr(l, msgGreeting, len(c.Docs), html.EscapeString(c.Docs[0].Title)) + tr(l, msgHelp)
 }
 
-func (b *Bot) sourceList() string {
+// sourceList is the /sources reply, headed in language l.
+func (b *Bot) sourceList(l string) string {
 	c := b.lib.Live().Index().Corpus()
 	var s strings.Builder
-	fmt.Fprintf(&s, "<b>%d articles</b>\n", len(c.Docs))
+	s.WriteString(tr(l, msgArticleCount, len(c.Docs), plural(l, len(c.Docs), msgArticles)))
 	for i, d := range c.Docs {
 		fmt.Fprintf(&s, "%d. <i>%s</i>", i+1, html.EscapeString(d.Title))
 		if meta := joinNonEmpty(", ", d.Source, d.Date); meta != "" {
@@ -453,7 +476,7 @@ func (b *Bot) admin(ctx context.Context, r reply, user int64, cmd string) bool {
 		return true
 	}
 	b.log.Warn("admin command refused", "command", cmd, "user", user, "chat", r.chat)
-	b.say(ctx, r, "Sorry, only the bot's admins can do that.")
+	b.say(ctx, r, r.t(msgAdminOnly))
 	return false
 }
 
@@ -463,47 +486,53 @@ func (b *Bot) reload(ctx context.Context, r reply) {
 		b.log.Error("reload failed; the old corpus keeps serving", "chat", r.chat, "err", err)
 		if !r.private {
 			// The error names files and paths on the server: not for a group.
-			b.say(ctx, r, "Reload failed; the previous corpus keeps serving. Details are in the log, or run /reload in a private chat with me.")
+			b.say(ctx, r, r.t(msgReloadFailedGroup))
 			return
 		}
-		b.say(ctx, r, "Reload failed; the previous corpus keeps serving.\n<pre>"+html.EscapeString(err.Error())+"</pre>")
+		b.say(ctx, r, r.t(msgReloadFailed, html.EscapeString(err.Error())))
 		return
 	}
 	b.log.Info("corpus reloaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "took_ms", rep.Took.Milliseconds())
 	if b.cfg.Peers != nil {
 		b.cfg.Peers.Announce(ctx, rep.Version)
 	}
-	msg := fmt.Sprintf("Reloaded: %d documents, %d passages, version <code>%s</code>, in %s.",
-		rep.Docs, rep.Passages, rep.Version, rep.Took.Round(time.Millisecond))
-	if len(rep.Warnings) > 0 {
-		msg += "\nWarnings:\n" + html.EscapeString("• "+strings.Join(rep.Warnings, "\n• "))
-	}
-	b.say(ctx, r, msg)
+	b.say(ctx, r, reloaded(r.lang, rep))
 }
 
-// stats is the /stats reply. The processes serving the bot, listed by
-// host name, are shown only in a private chat.
-func (b *Bot) stats(private bool) string {
+// reloaded reports a reload in language l: what is served now, and the
+// library's warnings (which are in English).
+func reloaded(l string, rep library.Report) string {
+	msg := tr(l, msgReloaded, rep.Docs, rep.Passages, rep.Version, rep.Took.Round(time.Millisecond))
+	if len(rep.Warnings) > 0 {
+		msg += tr(l, msgWarnings) + html.EscapeString("• "+strings.Join(rep.Warnings, "\n• "))
+	}
+	return msg
+}
+
+// stats is the /stats reply, in language l. The processes serving the
+// bot, listed by host name, are shown only in a private chat.
+func (b *Bot) stats(private bool, l string) string {
 	c := b.lib.Live().Index().Corpus()
 	var st answer.Stats
 	if b.cfg.Stats != nil {
 		st = b.cfg.Stats()
 	}
-	cache := "no questions yet"
+	cache := tr(l, msgStatsNoQuestions)
 	if st.Questions > 0 {
-		cache = fmt.Sprintf("%d hits of %d questions (%.0f%%)", st.CacheHits, st.Questions, 100*float64(st.CacheHits)/float64(st.Questions))
+		cache = tr(l, msgStatsCache, st.CacheHits, st.Questions, 100*float64(st.CacheHits)/float64(st.Questions))
 	}
-	msg := fmt.Sprintf("Uptime %s\nQuestions: %d answered, %d not in the articles, %d failed\nCache: %s\nLLM calls: %d, errors: %d\nCorpus <code>%s</code>: %d documents, %d passages",
+	msg := tr(l, msgStats,
 		time.Since(b.started).Round(time.Second), b.answered.Load(), b.refused.Load(), b.failed.Load(),
 		cache, st.LLMCalls, st.LLMErrors, c.Version, len(c.Docs), len(c.Passages))
 	if private {
-		msg += b.peerVersions()
+		msg += b.peerVersions(l)
 	}
 	return msg
 }
 
-// peerVersions lists the corpus version every process serves.
-func (b *Bot) peerVersions() string {
+// peerVersions lists the corpus version every process serves, headed in
+// language l.
+func (b *Bot) peerVersions(l string) string {
 	if b.cfg.Peers == nil {
 		return ""
 	}
@@ -514,7 +543,7 @@ func (b *Bot) peerVersions() string {
 	}
 	sort.Strings(names)
 	var s strings.Builder
-	fmt.Fprintf(&s, "\nProcesses (%d):", len(names))
+	s.WriteString(tr(l, msgStatsProcesses, len(names)))
 	for _, n := range names {
 		fmt.Fprintf(&s, "\n• %s: <code>%s</code>", html.EscapeString(n), html.EscapeString(vs[n]))
 	}
@@ -559,10 +588,10 @@ func (b *Bot) slowDown(ctx context.Context, u tgbotapi.Update, thread int, wait 
 	var r reply
 	switch {
 	case u.CallbackQuery != nil:
-		r.user = u.CallbackQuery.From.ID
+		r = reply{user: u.CallbackQuery.From.ID, lang: userLang(u.CallbackQuery.From)}
 	case u.Message != nil:
 		m := u.Message
-		r = reply{user: m.From.ID, chat: m.Chat.ID, to: m.MessageID, thread: thread}
+		r = reply{user: m.From.ID, chat: m.Chat.ID, to: m.MessageID, thread: thread, lang: messageLang(m)}
 	}
 	now := time.Now()
 	b.mu.Lock()
@@ -578,7 +607,7 @@ func (b *Bot) slowDown(ctx context.Context, u tgbotapi.Update, thread int, wait 
 	b.mu.Unlock()
 	b.log.Info("rate limited", "user", r.user, "retry_after_ms", wait.Milliseconds())
 	secs := max(int(wait.Round(time.Second)/time.Second), 1)
-	msg := fmt.Sprintf("You're sending messages faster than I can keep up with. Please slow down and try again in %d s.", secs)
+	msg := r.t(msgSlowDown, secs)
 	if q := u.CallbackQuery; q != nil {
 		// A button press must be answered, or its spinner turns for a minute.
 		if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, msg)); err != nil {
@@ -608,7 +637,7 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 	history := b.mem.History(actx, r.chat)
 	start := time.Now()
 	live := b.startLive(ctx, r)
-	a, err := b.answers.Answer(actx, answer.Request{Question: text, History: history, Progress: live.update})
+	a, err := b.answers.Answer(actx, answer.Request{Question: text, History: history, Progress: live.update, Lang: r.lang})
 	stopTyping()
 	shown := live.finish() // the message showing the answer so far, to edit into the final one
 	var outcome string
@@ -617,10 +646,10 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 		// No words to search for (emoji, punctuation): the user's input,
 		// not a failure of the bot.
 		outcome = outcomeEmpty
-		err = b.sendHTML(ctx, r, []string{"Please type a question about the articles."}, nil, shown)
+		err = b.sendHTML(ctx, r, []string{r.t(msgNoWords)}, nil, shown)
 	case err != nil:
 		outcome = outcomeError
-		b.sendHTML(ctx, r, []string{"Sorry, I could not answer that just now. Please try again in a moment."}, nil, shown)
+		b.sendHTML(ctx, r, []string{r.t(msgFailed)}, nil, shown)
 	default:
 		outcome = outcomeRefused
 		if a.Answered {
@@ -629,10 +658,10 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 		var markup *tgbotapi.InlineKeyboardMarkup
 		if len(a.Citations) > 0 {
 			kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-				tgbotapi.NewInlineKeyboardButtonData("Sources", srcPrefix+b.remember(r.chat, a))))
+				tgbotapi.NewInlineKeyboardButtonData(r.t(msgSourcesButton), srcPrefix+b.remember(r.chat, a))))
 			markup = &kb
 		}
-		if err = b.sendHTML(ctx, r, Split(answerBlocks(a), MaxMessage), markup, shown); err == nil {
+		if err = b.sendHTML(ctx, r, Split(answerBlocks(a, r.lang), MaxMessage), markup, shown); err == nil {
 			b.mem.Append(ctx, r.chat, answer.Turn{Question: text, Answer: a.Text})
 		}
 	}
@@ -739,7 +768,7 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	inChat := q.Message != nil && q.Message.Chat != nil && q.Message.Chat.ID == src.chat
 	note := ""
 	if !ok || !found || !inChat {
-		note = "These sources are no longer available; please ask again."
+		note = tr(userLang(q.From), msgSourcesGone)
 	}
 	a := src.a
 	if err := b.send.request(ctx, tgbotapi.NewCallback(q.ID, note)); err != nil {

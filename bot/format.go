@@ -29,13 +29,14 @@ func (b block) render() string {
 
 func length(s string) int { return len(utf16.Encode([]rune(s))) }
 
-// answerBlocks renders an answer and the list of the articles it cites.
-func answerBlocks(a answer.Answer) []block {
+// answerBlocks renders an answer and the list of the articles it cites,
+// headed in language l.
+func answerBlocks(a answer.Answer, l string) []block {
 	blocks := []block{{text: a.Text}}
 	if len(a.Citations) == 0 {
 		return blocks
 	}
-	blocks = append(blocks, block{text: "\n\n"}, block{tag: "b", text: "Sources"})
+	blocks = append(blocks, block{text: "\n\n"}, block{tag: "b", text: tr(l, msgSourcesHeading)})
 	for _, c := range a.Citations {
 		blocks = append(blocks, block{text: fmt.Sprintf("\n[%d] ", c.N)}, block{tag: "i", text: c.Title})
 		if meta := joinNonEmpty(", ", c.Source, c.Date); meta != "" {

@@ -14,7 +14,7 @@ func TestSplitLongAnswer(t *testing.T) {
 	a := answer.Answer{Text: long, Answered: true, Citations: []answer.Citation{
 		{N: 1, Title: "Kremlin <views> & talks", Source: "TASS", Date: "2021-12-08", Text: strings.Repeat("Passage text & more. ", 300)},
 	}}
-	for name, blocks := range map[string][]block{"answer": answerBlocks(a), "passages": passageBlocks(a)} {
+	for name, blocks := range map[string][]block{"answer": answerBlocks(a, "en"), "passages": passageBlocks(a)} {
 		msgs := Split(blocks, MaxMessage)
 		if len(msgs) < 2 {
 			t.Fatalf("%s: %d messages, want a split", name, len(msgs))

@@ -219,8 +219,8 @@ func (p *pipeline) submit(x incoming, adm admission) {
 		p.b.log.Warn("chat's queue is full; message dropped", "chat", chat, "update", id)
 		p.finish(id, true)
 		if notify && x.u.Message != nil && x.u.Message.Chat != nil {
-			r := reply{chat: x.u.Message.Chat.ID, to: x.u.Message.MessageID, thread: x.thread}
-			go p.b.say(p.ctx, r, "I'm still working through your earlier messages, so I skipped the ones you just sent. Please send them again once I've replied.")
+			r := reply{chat: x.u.Message.Chat.ID, to: x.u.Message.MessageID, thread: x.thread, lang: messageLang(x.u.Message)}
+			go p.b.say(p.ctx, r, r.t(msgQueueFull))
 		}
 	}
 }

@@ -30,16 +30,16 @@ func (b *Bot) upload(ctx context.Context, r reply, doc *tgbotapi.Document) {
 	name, err := library.SafeName(doc.FileName)
 	switch {
 	case err != nil:
-		b.say(ctx, r, "I can't add that file: "+html.EscapeString(err.Error()))
+		b.say(ctx, r, r.t(msgBadFile, html.EscapeString(err.Error())))
 		return
 	case doc.FileSize > b.cfg.MaxUpload:
-		b.say(ctx, r, fmt.Sprintf("That file is too large: articles can be at most %d KB.", b.cfg.MaxUpload>>10))
+		b.say(ctx, r, r.t(msgFileTooLarge, b.cfg.MaxUpload>>10))
 		return
 	}
 	data, err := b.download(ctx, doc.FileID)
 	if err != nil {
 		b.log.Error("download article file", "file", name, "err", err)
-		b.say(ctx, r, "I could not download that file from Telegram. Please try again; "+html.EscapeString(err.Error()))
+		b.say(ctx, r, r.t(msgDownloadFailed, html.EscapeString(err.Error())))
 		return
 	}
 	rep, err := b.lib.Add(ctx, name, data)
@@ -50,9 +50,9 @@ func (b *Bot) upload(ctx context.Context, r reply, doc *tgbotapi.Document) {
 	}
 	if err != nil {
 		b.log.Error("add article file; the old corpus keeps serving", "file", name, "user", r.user, "err", err)
-		msg := "I did not add that file; the articles stay as they were.\n<pre>" + html.EscapeString(err.Error()) + "</pre>"
+		msg := r.t(msgNotAdded, html.EscapeString(err.Error()))
 		if errors.Is(err, library.ErrEmbedded) {
-			msg = "I can't add articles: I am serving my built-in articles. Set CORPUS_DIR to a directory of articles and restart me to add your own."
+			msg = r.t(msgEmbedded)
 		}
 		b.say(ctx, r, msg)
 		return
@@ -61,12 +61,7 @@ func (b *Bot) upload(ctx context.Context, r reply, doc *tgbotapi.Document) {
 	if b.cfg.Peers != nil {
 		b.cfg.Peers.Announce(ctx, rep.Version)
 	}
-	msg := fmt.Sprintf("Added <code>%s</code>. Reloaded: %d documents, %d passages, version <code>%s</code>, in %s.",
-		html.EscapeString(name), rep.Docs, rep.Passages, rep.Version, rep.Took.Round(time.Millisecond))
-	if len(rep.Warnings) > 0 {
-		msg += "\nWarnings:\n" + html.EscapeString("• "+strings.Join(rep.Warnings, "\n• "))
-	}
-	b.say(ctx, r, msg)
+	b.say(ctx, r, r.t(msgAdded, html.EscapeString(name))+reloaded(r.lang, rep))
 }
 
 // uploadPrefix starts the callback data of the Replace and Cancel
@@ -96,51 +91,48 @@ func (b *Bot) askReplace(ctx context.Context, r reply, sent string, data []byte,
 	b.log.Info("uploaded article is in the way of others; asking before replacing", "file", ex.Name, "article", ex.New.ID, "user", r.user)
 	var s strings.Builder
 	if len(ex.Existing) == 1 {
-		fmt.Fprintf(&s, "An article %s already exists. Replace it?", articleHTML(ex.Existing[0]))
+		s.WriteString(r.t(msgExistsOne, articleHTML(r.lang, ex.Existing[0])))
 	} else {
-		s.WriteString("These articles are in the way, with the same name or id:")
+		s.WriteString(r.t(msgExistsMany))
 		for _, a := range ex.Existing {
-			s.WriteString("\n• " + articleHTML(a))
+			s.WriteString("\n• " + articleHTML(r.lang, a))
 		}
-		s.WriteString("\nReplace them?")
+		s.WriteString(r.t(msgReplaceThem))
 	}
 	if strings.TrimSpace(sent) != ex.Name {
-		fmt.Fprintf(&s, "\nYour file <code>%s</code> is saved as <code>%s</code>.", html.EscapeString(sent), html.EscapeString(ex.Name))
+		s.WriteString(r.t(msgSavedAs, html.EscapeString(sent), html.EscapeString(ex.Name)))
 	}
-	fmt.Fprintf(&s, "\nThe new one: %s.", articleHTML(ex.New))
+	s.WriteString(r.t(msgNewArticle, articleHTML(r.lang, ex.New)))
 	st, ok := b.lib.(stager)
 	if !ok {
-		s.WriteString("\nI can't replace articles here, so I did not add it.")
+		s.WriteString(r.t(msgCannotReplace))
 		b.say(ctx, r, s.String())
 		return
 	}
 	staged, err := st.Stage(ex.Name, data, uploadOwner(r.user, r.chat))
 	if err != nil {
 		b.log.Error("stage upload", "file", ex.Name, "err", err)
-		b.say(ctx, r, "I did not add that file; the articles stay as they were.\n<pre>"+html.EscapeString(err.Error())+"</pre>")
+		b.say(ctx, r, r.t(msgNotAdded, html.EscapeString(err.Error())))
 		return
 	}
-	fmt.Fprintf(&s, "\nNothing changes unless you press Replace within %d minutes.", int(time.Until(staged.Expires).Round(time.Minute)/time.Minute))
+	mins := int(time.Until(staged.Expires).Round(time.Minute) / time.Minute)
+	s.WriteString(r.t(msgReplaceWithin, mins, plural(r.lang, mins, msgMinutes)))
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData("Replace", uploadPrefix+"replace:"+staged.Token),
-		tgbotapi.NewInlineKeyboardButtonData("Cancel", uploadPrefix+"cancel:"+staged.Token),
+		tgbotapi.NewInlineKeyboardButtonData(r.t(msgReplaceButton), uploadPrefix+"replace:"+staged.Token),
+		tgbotapi.NewInlineKeyboardButtonData(r.t(msgCancelButton), uploadPrefix+"cancel:"+staged.Token),
 	))
 	b.sendHTML(ctx, r, []string{s.String()}, &kb, 0)
 }
 
-// articleHTML describes an article for a message: id, title, passages
-// and file.
-func articleHTML(a library.Article) string {
+// articleHTML describes an article for a message in language l: id,
+// title, passages and file.
+func articleHTML(l string, a library.Article) string {
 	title := a.Title
 	if title == "" {
-		title = "untitled"
+		title = tr(l, msgUntitled)
 	}
-	passages := "passages"
-	if a.Passages == 1 {
-		passages = "passage"
-	}
-	return fmt.Sprintf("<code>%s</code> (<i>%s</i>, %d %s, in <code>%s</code>)",
-		html.EscapeString(a.ID), html.EscapeString(title), a.Passages, passages, html.EscapeString(a.File))
+	return tr(l, msgArticle, html.EscapeString(a.ID), html.EscapeString(title), a.Passages,
+		plural(l, a.Passages, msgPassages), html.EscapeString(a.File))
 }
 
 // uploadCallback handles a press of Replace or Cancel under the question
@@ -151,12 +143,12 @@ func (b *Bot) uploadCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	action, token, _ := strings.Cut(strings.TrimPrefix(q.Data, uploadPrefix), ":")
 	st, ok := b.lib.(stager)
 	if q.From == nil || q.Message == nil || q.Message.Chat == nil || !ok {
-		b.answerCallback(ctx, q, "This question can no longer be answered.")
+		b.answerCallback(ctx, q, tr(userLang(q.From), msgCannotAnswer))
 		return
 	}
 	user, chat := q.From.ID, q.Message.Chat.ID
 	owner := uploadOwner(user, chat)
-	r := reply{user: user, chat: chat, private: q.Message.Chat.IsPrivate()}
+	r := reply{user: user, chat: chat, private: q.Message.Chat.IsPrivate(), lang: userLang(q.From)}
 	edit := q.Message.MessageID
 	err := st.Check(token, owner)
 	if !b.cfg.Admins[user] {
@@ -165,32 +157,32 @@ func (b *Bot) uploadCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	switch {
 	case errors.Is(err, library.ErrNotOwner):
 		b.log.Warn("upload answer refused: not the admin who sent the file", "user", user, "chat", chat, "action", action)
-		b.answerCallback(ctx, q, "Only the admin who sent this file can answer this.")
+		b.answerCallback(ctx, q, r.t(msgNotYourFile))
 		return
 	case err != nil || action != "replace" && action != "cancel":
-		b.answerCallback(ctx, q, "This question has expired; nothing was changed.")
-		b.sendHTML(ctx, r, []string{"This question expired unanswered; nothing was changed. Send the file again to replace the article."}, nil, edit)
+		b.answerCallback(ctx, q, r.t(msgExpiredToast))
+		b.sendHTML(ctx, r, []string{r.t(msgExpired)}, nil, edit)
 		return
 	case action == "cancel":
 		staged, err := st.Discard(token, owner)
 		if err != nil {
-			b.answerCallback(ctx, q, "This question has expired; nothing was changed.")
+			b.answerCallback(ctx, q, r.t(msgExpiredToast))
 			return
 		}
-		b.answerCallback(ctx, q, "Cancelled.")
+		b.answerCallback(ctx, q, r.t(msgCancelledToast))
 		b.log.Info("upload cancelled", "file", staged.Name, "user", user)
-		b.sendHTML(ctx, r, []string{fmt.Sprintf("Cancelled: I did not save <code>%s</code>; the articles stay as they were.", html.EscapeString(staged.Name))}, nil, edit)
+		b.sendHTML(ctx, r, []string{r.t(msgCancelled, html.EscapeString(staged.Name))}, nil, edit)
 		return
 	}
-	b.answerCallback(ctx, q, "Replacing…") // now: the reload may take a while
+	b.answerCallback(ctx, q, r.t(msgReplacingToast)) // now: the reload may take a while
 	staged, rep, err := st.Confirm(ctx, token, owner)
 	switch {
 	case errors.Is(err, library.ErrNotStaged) || errors.Is(err, library.ErrNotOwner):
-		b.sendHTML(ctx, r, []string{"This question expired unanswered; nothing was changed. Send the file again to replace the article."}, nil, edit)
+		b.sendHTML(ctx, r, []string{r.t(msgExpired)}, nil, edit)
 		return
 	case err != nil:
 		b.log.Error("replace article; the old corpus keeps serving", "file", staged.Name, "user", user, "err", err)
-		b.sendHTML(ctx, r, []string{"I did not replace it; the articles stay as they were.\n<pre>" + html.EscapeString(err.Error()) + "</pre>"}, nil, edit)
+		b.sendHTML(ctx, r, []string{r.t(msgNotReplaced, html.EscapeString(err.Error()))}, nil, edit)
 		return
 	}
 	var replaced []string
@@ -201,20 +193,12 @@ func (b *Bot) uploadCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	if b.cfg.Peers != nil {
 		b.cfg.Peers.Announce(ctx, rep.Version)
 	}
-	var s strings.Builder
-	s.WriteString("Replaced ")
+	old := make([]string, len(rep.Replaced))
 	for i, a := range rep.Replaced {
-		if i > 0 {
-			s.WriteString(" and ")
-		}
-		s.WriteString(articleHTML(a))
+		old[i] = articleHTML(r.lang, a)
 	}
-	fmt.Fprintf(&s, "\n→ %s.\nReloaded: %d documents, %d passages, version <code>%s</code>, in %s.",
-		articleHTML(rep.Article), rep.Docs, rep.Passages, rep.Version, rep.Took.Round(time.Millisecond))
-	if len(rep.Warnings) > 0 {
-		s.WriteString("\nWarnings:\n" + html.EscapeString("• "+strings.Join(rep.Warnings, "\n• ")))
-	}
-	b.sendHTML(ctx, r, []string{s.String()}, nil, edit)
+	msg := r.t(msgReplaced, strings.Join(old, r.t(msgAnd)), articleHTML(r.lang, rep.Article)) + reloaded(r.lang, rep)
+	b.sendHTML(ctx, r, []string{msg}, nil, edit)
 }
 
 // answerCallback answers a button press, with note shown as a toast when

@@ -327,7 +327,7 @@ func build(docs []Document, warnings []string, s Splitter) *Corpus {
 // how it was split, so that caches keyed by it never outlive a change.
 func version(docs []Document, s Splitter) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "talkbot-corpus/1 split=%d,%d,%d\n", s.sentences(), s.maxBytes(), s.overlap())
+	fmt.Fprintf(h, "talkbot-corpus/2 split=%d,%d,%d,%d\n", s.sentences(), s.maxBytes(), s.overlap(), s.hardMaxBytes())
 	for _, d := range docs {
 		for _, f := range []string{d.ID, d.Title, d.Source, d.URL, d.Date, d.Text} {
 			fmt.Fprintf(h, "%d:%s", len(f), f)

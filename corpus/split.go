@@ -9,12 +9,36 @@ import (
 // Span is a byte range [Start, End) of a text.
 type Span struct{ Start, End int }
 
+// Passage size defaults, in bytes of UTF-8 text.
+const (
+	// DefaultMaxBytes is the size a passage grows to, whole sentences at
+	// a time: about three sentences of news prose, small enough that the
+	// six passages an answer draws on stay a small part of the prompt.
+	DefaultMaxBytes = 700
+	// DefaultHardMaxBytes is the size no passage ever passes. A real
+	// sentence hardly ever comes near it (the seeds' longest is 328
+	// bytes), while text in two-byte scripts such as Cyrillic still keeps
+	// sentences of up to 1,000 letters whole. What passes it is not a
+	// sentence but text without punctuation (a transcript, a table, an
+	// encoded blob); left whole it became one passage of 480 KB and an
+	// LLM request of 435,000 characters.
+	DefaultHardMaxBytes = 2000
+)
+
 // Splitter cuts a document into passages of whole sentences. The zero
 // value uses the defaults.
 type Splitter struct {
 	Sentences int // sentences per passage; default 3
-	MaxBytes  int // passage size cap, unless one sentence is longer; default 700
-	Overlap   int // sentences shared with the previous passage; default 1
+	// MaxBytes is the size a passage grows to: sentences are added while
+	// it stays within it, though a passage holds at least one sentence;
+	// default DefaultMaxBytes.
+	MaxBytes int
+	// HardMaxBytes is the size no passage passes: a sentence longer than
+	// it is cut, on word boundaries, into pieces of at most MaxBytes,
+	// each a passage of its own. Default DefaultHardMaxBytes; never
+	// below MaxBytes.
+	HardMaxBytes int
+	Overlap      int // sentences shared with the previous passage; default 1
 }
 
 func (s Splitter) sentences() int {
@@ -26,9 +50,16 @@ func (s Splitter) sentences() int {
 
 func (s Splitter) maxBytes() int {
 	if s.MaxBytes <= 0 {
-		return 700
+		return DefaultMaxBytes
 	}
 	return s.MaxBytes
+}
+
+func (s Splitter) hardMaxBytes() int {
+	if s.HardMaxBytes <= 0 {
+		return max(DefaultHardMaxBytes, s.maxBytes())
+	}
+	return max(s.HardMaxBytes, s.maxBytes())
 }
 
 func (s Splitter) overlap() int {
@@ -43,9 +74,11 @@ func (s Splitter) overlap() int {
 
 // Split returns the passages of text as byte spans, in order. Each passage
 // holds up to Sentences sentences, starts Overlap sentences before the end
-// of the previous one and never splits a sentence.
+// of the previous one and never splits a sentence, unless the sentence is
+// longer than HardMaxBytes: then it is cut into pieces that stand for
+// sentences of their own. No passage is longer than HardMaxBytes.
 func (s Splitter) Split(text string) []Span {
-	sents := SplitSentences(text)
+	sents := s.cutLong(text, SplitSentences(text))
 	if len(sents) == 0 {
 		return nil
 	}
@@ -71,6 +104,91 @@ func (s Splitter) Split(text string) []Span {
 		i = next
 	}
 	return out
+}
+
+// cutLong replaces each sentence longer than the hard cap by pieces of at
+// most MaxBytes, cut by CutWords.
+func (s Splitter) cutLong(text string, sents []Span) []Span {
+	out := make([]Span, 0, len(sents))
+	for _, sp := range sents {
+		if sp.End-sp.Start <= s.hardMaxBytes() {
+			out = append(out, sp)
+			continue
+		}
+		for _, piece := range CutWords(text[sp.Start:sp.End], s.maxBytes()) {
+			out = append(out, Span{sp.Start + piece.Start, sp.Start + piece.End})
+		}
+	}
+	return out
+}
+
+// CutWords cuts text into pieces of at most size bytes, as byte spans in
+// order, without the white space between them. A piece ends at the last
+// white space that lets it fit, so never inside a word; a word longer
+// than size on its own (a URL, an encoded blob) is cut at the last whole
+// rune that fits, so never inside a UTF-8 sequence. Pieces are never
+// empty; a size below utf8.UTFMax, the longest rune, is taken as that.
+func CutWords(text string, size int) []Span {
+	size = max(size, utf8.UTFMax)
+	var out []Span
+	start := skipSpace(text, 0)
+	for start < len(text) {
+		end := len(text)
+		if end-start > size {
+			end = cutPoint(text, start, start+size)
+		}
+		out = append(out, Span{start, trimSpaceRight(text, start, end)})
+		start = skipSpace(text, end)
+	}
+	return out
+}
+
+// cutPoint returns where a piece of text that starts at start, on a rune
+// that is not white space, and may not pass limit is best cut: at the
+// last white space by limit, or else at the last rune boundary.
+func cutPoint(text string, start, limit int) int {
+	if r, _ := utf8.DecodeRuneInString(text[limit:]); unicode.IsSpace(r) {
+		return limit // the piece ends with a whole word
+	}
+	for i := limit; i > start; {
+		r, n := utf8.DecodeLastRuneInString(text[:i])
+		if unicode.IsSpace(r) {
+			return i - n
+		}
+		i -= n
+	}
+	for i := limit; i > start && i > limit-utf8.UTFMax; i-- {
+		if utf8.RuneStart(text[i]) {
+			return i
+		}
+	}
+	return limit // not UTF-8: no rune to keep whole
+}
+
+// skipSpace returns the offset of the first rune at or after i that is not
+// white space.
+func skipSpace(text string, i int) int {
+	for i < len(text) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		i += size
+	}
+	return i
+}
+
+// trimSpaceRight returns the end of text[start:end] without its trailing
+// white space.
+func trimSpaceRight(text string, start, end int) int {
+	for end > start {
+		r, size := utf8.DecodeLastRuneInString(text[:end])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		end -= size
+	}
+	return end
 }
 
 // abbreviations end with a period that does not end a sentence.
@@ -127,9 +245,13 @@ func SplitSentences(text string) []Span {
 			}
 			end += s2
 		}
+		// The first and last tests hold for every mark of the run alike:
+		// when they fail, go on after the run, so that a long run of
+		// marks is read once, not once per mark.
 		if end < len(text) {
 			r2, _ := utf8.DecodeRuneInString(text[end:])
 			if r2 != ' ' && r2 != '\n' {
+				i = end
 				continue // "23.30", "kremlin.ru"
 			}
 		}
@@ -137,6 +259,7 @@ func SplitSentences(text string) []Span {
 			continue
 		}
 		if !startsSentence(text[end:]) {
+			i = end
 			continue
 		}
 		emit(end)

@@ -31,6 +31,7 @@ type Metrics struct {
 
 	questions      *prometheus.CounterVec
 	cache          *prometheus.CounterVec
+	support        *prometheus.CounterVec
 	llmCalls       *prometheus.CounterVec
 	llmTokens      *prometheus.CounterVec
 	llmLatency     *prometheus.HistogramVec
@@ -60,6 +61,9 @@ func New() *Metrics {
 		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "talkbot_cache_lookups_total", Help: "Answer cache lookups by result: hit or miss.",
 		}, []string{"result"}),
+		support: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "talkbot_support_sentences_total", Help: "Sentences of model answers by the support check's verdict: kept (its citations support it), dropped (they do not), uncited (stated something without a citation; counted also as kept or dropped).",
+		}, []string{"verdict"}),
 		llmCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "talkbot_llm_calls_total", Help: "Calls to the language model by kind (chat, stream, embed) and outcome (ok, error, timeout).",
 		}, []string{"kind", "outcome"}),
@@ -86,7 +90,7 @@ func New() *Metrics {
 			Name: "talkbot_corpus_info", Help: "1, labelled with the version of the corpus being served.",
 		}, []string{"version"}),
 	}
-	for _, c := range []prometheus.Collector{m.questions, m.cache, m.llmCalls, m.llmTokens, m.llmLatency, m.retrieval, m.telegramErrors, m.reloads, m.docs, m.passages, m.version} {
+	for _, c := range []prometheus.Collector{m.questions, m.cache, m.support, m.llmCalls, m.llmTokens, m.llmLatency, m.retrieval, m.telegramErrors, m.reloads, m.docs, m.passages, m.version} {
 		f(c)
 	}
 	f(collectors.NewGoCollector())
@@ -100,6 +104,14 @@ func (m *Metrics) Question(outcome string) { m.questions.WithLabelValues(outcome
 // CacheLookup counts an answer cache hit or miss.
 func (m *Metrics) CacheLookup(hit bool) {
 	m.cache.WithLabelValues(map[bool]string{true: "hit", false: "miss"}[hit]).Inc()
+}
+
+// SupportCheck counts the support check's verdicts on one answer's
+// sentences.
+func (m *Metrics) SupportCheck(kept, dropped, uncited int) {
+	m.support.WithLabelValues("kept").Add(float64(kept))
+	m.support.WithLabelValues("dropped").Add(float64(dropped))
+	m.support.WithLabelValues("uncited").Add(float64(uncited))
 }
 
 // Retrieval records how long a search took.

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	openai "github.com/sashabaranov/go-openai"
-
 	"github.com/talkbot/talkbot/internal/fakeopenai"
 	"github.com/talkbot/talkbot/internal/redistest"
 )
@@ -220,11 +218,11 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 
 func TestAskLLMMode(t *testing.T) {
 	const key = "sk-never-print-me"
-	srv := fakeopenai.New(func(openai.ChatCompletionRequest) string { return "The call lasted two hours [1]." })
+	srv := fakeopenai.New(fakeopenai.Cite("lasted two hours", "The call lasted two hours [%[1]s]."))
 	defer srv.Close()
 	srv.Key = key
 	vars := map[string]string{"OPENAI_API_KEY": key, "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_MODEL": "m"}
-	out, stderr, err := runCmd(t, vars, "", "ask", "--json", "How long was the call?")
+	out, stderr, err := runCmd(t, vars, "", "ask", "--json", "How long did the Putin-Biden video call last?")
 	if err != nil {
 		t.Fatal(err)
 	}

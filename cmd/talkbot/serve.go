@@ -64,7 +64,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	lib.Observe(m)
-	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "skipped", len(skipped), "took", rep.Took)
+	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "skipped", len(skipped), "took_ms", rep.Took.Milliseconds())
 	for _, w := range rep.Warnings {
 		log.Warn("corpus", "warning", w)
 	}
@@ -297,9 +297,16 @@ func checkCorpusDir(dir string) error {
 }
 
 // serveLogger logs JSON, one object a line, for log collectors; text when
-// a person watches stderr on a terminal.
+// a person watches stderr on a terminal. A duration is written as text
+// ("1.5s"), never as a bare count of nanoseconds (fields named *_ms
+// carry milliseconds).
 func serveLogger(stderr io.Writer, level slog.Level) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Value.Kind() == slog.KindDuration {
+			a.Value = slog.StringValue(a.Value.Duration().String())
+		}
+		return a
+	}}
 	if f, ok := stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			return slog.New(slog.NewTextHandler(stderr, opts))

@@ -51,8 +51,20 @@ func TestServeInProduction(t *testing.T) {
 		token = "7777:TOKEN-secret-do-not-leak"
 		key   = "sk-KEY-secret-do-not-leak"
 	)
+	// The model answers each question from the passage that holds its
+	// answer, and refuses the one the articles do not cover; which
+	// question meets which fault depends on timing, so every path must
+	// lead to the same outcomes.
+	met := fakeopenai.Cite("last met for talks in Geneva", "Putin and Biden last met for talks in Geneva on June 16 [%[1]s].")
+	headed := fakeopenai.Cite("headed by Deputy Foreign Minister Sergei Ryabkov", "The Russian delegation will be headed by Deputy Foreign Minister Sergei Ryabkov [%[1]s].")
 	ai := fakeopenai.New(func(req openai.ChatCompletionRequest) string {
-		return "Putin and Biden last met in person in Geneva [1]."
+		switch q := req.Messages[len(req.Messages)-1].Content; {
+		case strings.Contains(q, "delegation"):
+			return headed(req)
+		case strings.Contains(q, "meet in person"):
+			return met(req)
+		}
+		return "NOT_IN_ARTICLES"
 	})
 	defer ai.Close()
 	ai.Key = key

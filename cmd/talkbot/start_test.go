@@ -257,8 +257,8 @@ func TestServeSkipsBadCorpusFiles(t *testing.T) {
 	if len(skipped) != 1 || skipped[0]["level"] != "ERROR" || skipped[0]["file"] != "scan-017.txt" {
 		t.Errorf("skip log lines %v, want one error naming scan-017.txt\n%s", skipped, s.logs.String())
 	}
-	if loaded := s.logLines(t, "corpus loaded"); len(loaded) != 1 || loaded[0]["docs"] != 2.0 || loaded[0]["skipped"] != 1.0 {
-		t.Errorf("corpus loaded log lines %v, want 2 docs and 1 skipped", loaded)
+	if loaded := s.logLines(t, "corpus loaded"); len(loaded) != 1 || loaded[0]["docs"] != 2.0 || loaded[0]["skipped"] != 1.0 || loaded[0]["took_ms"] == nil {
+		t.Errorf("corpus loaded log lines %v, want 2 docs, 1 skipped and took_ms", loaded)
 	}
 	code, body := get(t, s.metrics+"/readyz")
 	if code != 200 || !strings.Contains(body, "degraded") || !strings.Contains(body, "1 bad file(s) skipped") {

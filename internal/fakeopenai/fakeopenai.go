@@ -15,6 +15,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -402,4 +403,57 @@ func Vector(text string) []float32 {
 		}
 	}
 	return v
+}
+
+// EchoConversation is a careless model: it answers every question with
+// "It lasted two hours", citing the passage that says so (else passage
+// 1), and repeats the conversation it was shown (the text inside
+// <conversation> in talkbot's answering prompt), so a test can tell
+// whether one user's conversation reached another's answer.
+// Its rewrite of a follow-up (talkbot's condensing prompt) is
+// rewrite(question).
+func EchoConversation(rewrite func(question string) string) func(openai.ChatCompletionRequest) string {
+	return func(req openai.ChatCompletionRequest) string {
+		user := req.Messages[len(req.Messages)-1].Content
+		if strings.Contains(req.Messages[0].Content, "standalone question") {
+			_, q, _ := strings.Cut(user, "<question>\n")
+			q, _, _ = strings.Cut(q, "\n</question>")
+			return rewrite(q)
+		}
+		conv := ""
+		if _, c, ok := strings.Cut(user, "<conversation>"); ok {
+			conv, _, _ = strings.Cut(c, "</conversation>")
+		}
+		n := "1"
+		if m := twoHours.FindStringSubmatch(user); m != nil {
+			n = m[1]
+		}
+		return "It lasted two hours [" + n + "]. You said: " + strings.Join(strings.Fields(conv), " ")
+	}
+}
+
+// twoHours finds the number of a passage of talkbot's answering prompt
+// that says something lasted two hours.
+var twoHours = regexp.MustCompile(`<passage n="(\d+)"[^>]*>[^<]*lasted two hours`)
+
+// Cite is a model that answers by citing the first passage of talkbot's
+// answering prompt holding needle: format gets that passage's number
+// for each %[1]s. With no such passage it declines (NOT_IN_ARTICLES),
+// as a faithful model would. Its rewrite of a question is the question.
+func Cite(needle, format string) func(openai.ChatCompletionRequest) string {
+	passage := regexp.MustCompile(`(?s)<passage n="(\d+)"[^>]*>(.*?)</passage>`)
+	return func(req openai.ChatCompletionRequest) string {
+		user := req.Messages[len(req.Messages)-1].Content
+		if strings.Contains(req.Messages[0].Content, "standalone question") {
+			_, q, _ := strings.Cut(user, "<question>\n")
+			q, _, _ = strings.Cut(q, "\n</question>")
+			return q
+		}
+		for _, m := range passage.FindAllStringSubmatch(user, -1) {
+			if strings.Contains(m[2], needle) {
+				return fmt.Sprintf(format, m[1])
+			}
+		}
+		return "NOT_IN_ARTICLES"
+	}
 }

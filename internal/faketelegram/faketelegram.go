@@ -82,11 +82,17 @@ const (
 	groupInterval = time.Minute
 )
 
-// New starts a fake for a bot with the given token and username.
+// New starts a fake for a bot with the given token and username. As on
+// Telegram, the bot's id is the number before the token's colon (999
+// if there is none), so two fakes with different tokens are two bots.
 func New(token, username string) *Server {
+	id := int64(999)
+	if n, err := strconv.ParseInt(strings.SplitN(token, ":", 2)[0], 10, 64); err == nil && n > 0 {
+		id = n
+	}
 	s := &Server{
 		Token:   token,
-		Bot:     map[string]any{"id": 999, "is_bot": true, "first_name": "Talkbot", "username": username},
+		Bot:     map[string]any{"id": id, "is_bot": true, "first_name": "Talkbot", "username": username},
 		nextID:  1,
 		nextMsg: 1000,
 		calls:   map[string]int{},

@@ -1,0 +1,281 @@
+package answer
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/talkbot/talkbot/retrieval"
+)
+
+// answerKind is what sort of phrase would answer a question.
+type answerKind int
+
+const (
+	anyKind      answerKind = iota
+	timeKind                // when: a date, weekday, month or year
+	dateKind                // what date: a day of a month
+	weekdayKind             // what day of the week
+	clockKind               // what time: a time of day
+	yearKind                // which year
+	soonKind                // how soon: a promptness phrase or a date
+	durationKind            // how long
+	quantityKind            // how many, how much
+	ageKind                 // how old
+	personKind              // who, with whom: a name not in the question
+	roleKind                // what post, position, title: an office
+	placeKind               // where, which city: a place not in the question
+	nameKind                // which newspaper, outlet, hotel: a proper name
+)
+
+// kindWords are the nouns of "which X" / "what X" that say what kind of
+// answer is wanted rather than what the question is about.
+var kindWords = map[string]answerKind{
+	"city": placeKind, "town": placeKind, "country": placeKind, "place": placeKind,
+	"venue": placeKind, "capital": placeKind, "location": placeKind,
+	"date": dateKind, "month": timeKind, "day": timeKind,
+	"year": yearKind, "time": clockKind,
+	"post": roleKind, "position": roleKind, "title": roleKind, "job": roleKind,
+	"role": roleKind, "office": roleKind, "rank": roleKind,
+	"newspaper": nameKind, "outlet": nameKind, "agency": nameKind, "paper": nameKind,
+	"hotel": nameKind, "organisation": nameKind, "organization": nameKind,
+	"channel": nameKind, "magazine": nameKind, "company": nameKind, "name": nameKind,
+	"person": personKind,
+}
+
+var (
+	askWho      = regexp.MustCompile(`(?i)\b(who|whom|whose)\b`)
+	askWhere    = regexp.MustCompile(`(?i)\bwhere\b`)
+	askWhen     = regexp.MustCompile(`(?i)\b(when|since when|until when)\b`)
+	askSoon     = regexp.MustCompile(`(?i)\bhow soon\b`)
+	askHow      = regexp.MustCompile(`(?i)\bhow (long|many|much|often|old|far)\b`)
+	askWeekday  = regexp.MustCompile(`(?i)\bday of the week\b`)
+	askWhichX   = regexp.MustCompile(`(?i)\b(?:which|what)\s+(?:(?:is|was|are|were|does|did)\s+(?:the|his|her|its|their|\p{Lu}\p{L}+(?:\s+\p{Lu}\p{L}+)?'s)\s+)?(?:\p{L}+\s+)?\p{L}+`)
+	yesNoStart  = regexp.MustCompile(`(?i)^\s*(and\s+|so\s+|but\s+)?(is|are|was|were|did|does|do|has|have|had|will|would|can|could|should|shall|may|might|must)\b`)
+	eitherOrRun = regexp.MustCompile(`(?i)\b(\p{L}[\p{L}\d'-]*)\s+or\s+(?:by\s+|at\s+|on\s+|in\s+|the\s+|a\s+|an\s+)*(\p{L}[\p{L}\d'-]*)`)
+
+	monthNames   = `january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec`
+	weekdayNames = `monday|tuesday|wednesday|thursday|friday|saturday|sunday`
+	datePhrase   = regexp.MustCompile(`(?i)\b(` + monthNames + `)\.?\s+\d{1,2}\b|\b\d{1,2}\s+(` + monthNames + `)\b|\b\d{1,2}\.\d{2}\.\d{4}\b|\b(19|20)\d{2}-\d{2}-\d{2}\b`)
+	timePhrase   = regexp.MustCompile(`(?i)\b(january|february|march|april|june|july|august|september|october|november|december|` + weekdayNames + `|today|tomorrow|yesterday|tonight|spring|summer|autumn|winter|(19|20)\d{2})\b|\bmay\s+\d{1,2}\b`)
+	weekdayWord  = regexp.MustCompile(`(?i)\b(` + weekdayNames + `)\b`)
+	clockPhrase  = regexp.MustCompile(`(?i)\b\d{1,2}[.:]\d{2}\b|\b\d{1,2}\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\b(noon|midnight)\b`)
+	yearPhrase   = regexp.MustCompile(`\b(19|20)\d{2}\b`)
+	soonPhrase   = regexp.MustCompile(`(?i)\b(soon|quickly|promptly|immediately|shortly|swiftly|rapidly|without delay|as soon as|within|next (week|month|year)|in the (near|coming) (future|days|weeks|months))\b`)
+	durPhrase    = regexp.MustCompile(`(?i)\b(\d+(\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|several|few|half)([\s-]+(and|a|an|half))*[\s-]+(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b`)
+	agePhrase    = regexp.MustCompile(`(?i)\b\d{1,3}[\s-]+years?[\s-]+old\b|\baged?\s+\d{1,3}\b|\p{Lu}\p{L}+,\s+\d{1,3},`)
+	numberWord   = regexp.MustCompile(`(?i)\b(\d+([.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|several)\b`)
+	placePhrase  = regexp.MustCompile(`\b(in|at|from|to|near|of)\s+(the\s+)?(\p{Lu}[\p{L}'’-]+)`)
+	namedPhrase  = regexp.MustCompile(`\p{Lu}[\p{L}'’-]+(\s+(of\s+|de\s+|von\s+)?\p{Lu}[\p{L}'’-]+)*`)
+)
+
+// roleWords name offices and jobs: a role question is answered by the
+// sentence that puts one of them next to the person asked about.
+var roleWords = termSet("minister secretary spokesman spokeswoman spokesperson aide assistant adviser advisor ambassador president premier chancellor representative head chief director envoy deputy correspondent analyst fellow chairman chair governor senator diplomat official commander editor reporter leader counterpart prosecutor mayor king queen")
+
+// calendarWords are capitalised without being names.
+var calendarWords = termSet("january february march april may june july august september october november december monday tuesday wednesday thursday friday saturday sunday")
+
+// termSet is the set of the index terms of the words of s.
+func termSet(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range retrieval.Terms(s) {
+		out[t] = true
+	}
+	return out
+}
+
+// questionKind reads the kind of answer a question asks for, and which of
+// its words only say that kind (they need not occur in the answer).
+func questionKind(question string) (answerKind, map[string]bool) {
+	frame := map[string]bool{}
+	kind := anyKind
+	set := func(k answerKind) {
+		if kind == anyKind {
+			kind = k
+		}
+	}
+	if m := askHow.FindStringSubmatch(question); m != nil {
+		frame[retrieval.Term(m[1])] = true
+		switch strings.ToLower(m[1]) {
+		case "long":
+			set(durationKind)
+		case "old":
+			set(ageKind)
+		default: // many, much, often, old, far: a number
+			set(quantityKind)
+		}
+	}
+	if askSoon.MatchString(question) {
+		frame[retrieval.Term("soon")] = true
+		set(soonKind)
+	}
+	if askWeekday.MatchString(question) {
+		frame[retrieval.Term("day")], frame[retrieval.Term("week")] = true, true
+		set(weekdayKind)
+	}
+	for _, m := range askWhichX.FindAllStringSubmatch(question, -1) {
+		for _, w := range retrieval.Words(m[0])[1:] {
+			if k, ok := kindWords[w]; ok { // lower case: "New Year" is no year
+				frame[retrieval.Term(w)] = true
+				set(k)
+			}
+		}
+	}
+	switch {
+	case askWhen.MatchString(question):
+		set(timeKind)
+	case askWho.MatchString(question):
+		set(personKind)
+	case askWhere.MatchString(question):
+		set(placeKind)
+	}
+	return kind, frame
+}
+
+// typed reports whether a kind must be found in the answer for the
+// question to count as answered.
+func (k answerKind) typed() bool { return k != anyKind }
+
+// matches reports whether a sentence holds the kind of phrase asked for.
+// Names, places and numbers count only when the question does not already
+// hold them; a role counts when it stands near one of the question's names
+// (or anywhere, when the question names nobody).
+func (k answerKind) matches(sentence string, qs *questionInfo) bool {
+	switch k {
+	case timeKind:
+		return datePhrase.MatchString(sentence) || newPhrase(timePhrase, sentence, qs)
+	case dateKind:
+		return datePhrase.MatchString(sentence)
+	case weekdayKind:
+		return newPhrase(weekdayWord, sentence, qs)
+	case clockKind:
+		return clockPhrase.MatchString(sentence)
+	case yearKind:
+		return newPhrase(yearPhrase, sentence, qs)
+	case soonKind:
+		return soonPhrase.MatchString(sentence) || datePhrase.MatchString(sentence)
+	case durationKind:
+		return durPhrase.MatchString(sentence)
+	case quantityKind:
+		return hasCount(sentence, qs)
+	case ageKind:
+		return agePhrase.MatchString(sentence)
+	case personKind:
+		return hasNewName(sentence, qs, true)
+	case nameKind:
+		return hasNewName(sentence, qs, false)
+	case roleKind:
+		return hasRole(sentence, qs)
+	case placeKind:
+		for _, m := range placePhrase.FindAllStringSubmatch(sentence, -1) {
+			if !qs.words[strings.ToLower(m[3])] && !calendarWords[retrieval.Term(m[3])] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// newPhrase reports whether re matches a phrase of sentence that the
+// question does not already hold.
+func newPhrase(re *regexp.Regexp, sentence string, qs *questionInfo) bool {
+	for _, m := range re.FindAllString(sentence, -1) {
+		if !qs.words[strings.ToLower(m)] {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCount reports whether sentence holds a number that is not part of a
+// date, a year or the question itself.
+func hasCount(sentence string, qs *questionInfo) bool {
+	dates := datePhrase.FindAllStringIndex(sentence, -1)
+	for _, loc := range numberWord.FindAllStringIndex(sentence, -1) {
+		w := strings.ToLower(sentence[loc[0]:loc[1]])
+		if qs.words[w] || yearPhrase.MatchString(w) || inside(loc, dates) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+func inside(loc []int, spans [][]int) bool {
+	for _, s := range spans {
+		if loc[0] >= s[0] && loc[1] <= s[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// hasNewName reports whether sentence holds a capitalised name, not its
+// first word, that the question does not hold. A person (person set) is
+// a run of two or more such words ("Guy Parmelin"), or one after an
+// office ("Minister Lavrov"): a lone "Russia" or "US" names no one.
+func hasNewName(sentence string, qs *questionInfo, person bool) bool {
+	for _, loc := range namedPhrase.FindAllStringIndex(sentence, -1) {
+		if qs.holdsName(sentence[loc[0]:loc[1]]) {
+			continue // the name asked about, with its title
+		}
+		fresh, titled := 0, false
+		for i, w := range retrieval.Words(sentence[loc[0]:loc[1]]) {
+			if i == 0 && loc[0] == 0 {
+				continue // a sentence's first word is capitalised anyway
+			}
+			t := retrieval.Term(w)
+			switch {
+			case roleWords[t]:
+				titled = true
+			case t != "" && !qs.words[strings.ToLower(w)] && !calendarWords[t]:
+				fresh++
+			}
+		}
+		if fresh >= 2 || fresh == 1 && (!person || titled) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasRole reports whether sentence names an office within a few words of
+// one of the question's names (anywhere, if the question names nobody).
+func hasRole(sentence string, qs *questionInfo) bool {
+	words := retrieval.Words(sentence)
+	var roles, names []int
+	for i, w := range words {
+		t := retrieval.Term(w)
+		if roleWords[t] {
+			roles = append(roles, i)
+		}
+		if qs.names[t] {
+			names = append(names, i)
+		}
+	}
+	if len(roles) == 0 {
+		return false
+	}
+	if len(qs.names) == 0 {
+		return true
+	}
+	for _, r := range roles {
+		for _, n := range names {
+			if r-n <= 8 && n-r <= 8 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// holdsName reports whether a run of capitalised words holds one of the
+// question's names.
+func (qs *questionInfo) holdsName(run string) bool {
+	for _, w := range retrieval.Words(run) {
+		if qs.names[retrieval.Term(w)] {
+			return true
+		}
+	}
+	return false
+}
