@@ -1,0 +1,237 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+	"github.com/blugelabs/bluge"
+	blugeen "github.com/blugelabs/bluge/analysis/lang/en"
+
+	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/retrieval"
+)
+
+// searcher answers one query string with the passages (indexes into
+// Corpus.Passages) of its k best hits, best first. Query analysis is part
+// of search on every engine, so it is inside every timed loop.
+type searcher interface {
+	search(q string, k int) ([]int, error)
+	close() error
+}
+
+// engine builds a searcher over the passages of a corpus: the passage
+// text, and its article's title, which every engine weighs at half.
+type engine struct {
+	name  string
+	build func(tb testing.TB, c *corpus.Corpus) searcher
+}
+
+var engines = []engine{
+	{"talkbot", buildTalkbot},
+	{"bleve", buildBleve},
+	{"bluge", buildBluge},
+}
+
+// batchSize is how many passages go in one bleve or bluge batch, as
+// their docs advise for bulk indexing.
+const batchSize = 1000
+
+type talkbot struct{ ix *retrieval.Index }
+
+func buildTalkbot(tb testing.TB, c *corpus.Corpus) searcher {
+	ix, err := retrieval.Build(context.Background(), c, retrieval.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return talkbot{ix}
+}
+
+func (t talkbot) search(q string, k int) ([]int, error) {
+	hits := t.ix.SearchLexical(retrieval.NewQuery(q), k)
+	out := make([]int, len(hits))
+	for i, h := range hits {
+		out[i] = h.Passage
+	}
+	return out, nil
+}
+
+func (talkbot) close() error { return nil }
+
+// passageDoc is what bleve indexes for a passage.
+type passageDoc struct {
+	Text  string `json:"text"`
+	Title string `json:"title"`
+}
+
+type bleveSearcher struct{ idx bleve.Index }
+
+// bleveMapping is bleve's index mapping for passages: English analysis
+// on both fields, BM25 scoring (which only scorch implements), nothing
+// stored but the id bleve keeps anyway.
+func bleveMapping() *mapping.IndexMappingImpl {
+	m := bleve.NewIndexMapping()
+	m.DefaultAnalyzer = en.AnalyzerName
+	m.ScoringModel = index.BM25Scoring
+	field := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = en.AnalyzerName
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		return f
+	}
+	m.DefaultMapping.AddFieldMappingsAt("text", field())
+	m.DefaultMapping.AddFieldMappingsAt("title", field())
+	return m
+}
+
+// buildBleve indexes c with bleve.New, which opens bleve's default index
+// type, scorch, at a path in a temporary directory.
+func buildBleve(tb testing.TB, c *corpus.Corpus) searcher {
+	dir, err := os.MkdirTemp("", "bleve-*")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	idx, err := bleve.New(filepath.Join(dir, "index"), bleveMapping())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	batch := idx.NewBatch()
+	for i, p := range c.Passages {
+		if err := batch.Index(strconv.Itoa(i), passageDoc{Text: p.Text, Title: c.Doc(p).Title}); err != nil {
+			tb.Fatal(err)
+		}
+		if batch.Size() >= batchSize {
+			if err := idx.Batch(batch); err != nil {
+				tb.Fatal(err)
+			}
+			batch = idx.NewBatch()
+		}
+	}
+	if err := idx.Batch(batch); err != nil {
+		tb.Fatal(err)
+	}
+	return bleveSearcher{idx}
+}
+
+// bleveRequest runs q over text, and over title at half weight.
+func bleveRequest(q string, k int) *bleve.SearchRequest {
+	text := bleve.NewMatchQuery(q)
+	text.SetField("text")
+	title := bleve.NewMatchQuery(q)
+	title.SetField("title")
+	title.SetBoost(0.5)
+	return bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(text, title), k, 0, false)
+}
+
+func (s bleveSearcher) search(q string, k int) ([]int, error) {
+	res, err := s.idx.Search(bleveRequest(q, k))
+	if err != nil {
+		return nil, fmt.Errorf("bleve search: %w", err)
+	}
+	out := make([]int, len(res.Hits))
+	for i, h := range res.Hits {
+		if out[i], err = strconv.Atoi(h.ID); err != nil {
+			return nil, fmt.Errorf("bleve hit id: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (s bleveSearcher) close() error { return s.idx.Close() }
+
+type blugeSearcher struct {
+	w *bluge.Writer
+	r *bluge.Reader
+}
+
+var blugeAnalyzer = blugeen.NewAnalyzer()
+
+// buildBluge indexes c with bluge.DefaultConfig at a path in a temporary
+// directory, as bluge's README does, with its English analyzer on both
+// fields; bluge scores with BM25 by default.
+func buildBluge(tb testing.TB, c *corpus.Corpus) searcher {
+	dir, err := os.MkdirTemp("", "bluge-*")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	w, err := bluge.OpenWriter(bluge.DefaultConfig(dir))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	batch := bluge.NewBatch()
+	for i, p := range c.Passages {
+		doc := bluge.NewDocument(strconv.Itoa(i)).
+			AddField(bluge.NewTextField("text", p.Text).WithAnalyzer(blugeAnalyzer)).
+			AddField(bluge.NewTextField("title", c.Doc(p).Title).WithAnalyzer(blugeAnalyzer))
+		batch.Update(doc.ID(), doc)
+		if (i+1)%batchSize == 0 {
+			if err := w.Batch(batch); err != nil {
+				tb.Fatal(err)
+			}
+			batch = bluge.NewBatch()
+		}
+	}
+	if err := w.Batch(batch); err != nil {
+		tb.Fatal(err)
+	}
+	r, err := w.Reader()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return blugeSearcher{w: w, r: r}
+}
+
+// blugeQuery runs q over text, and over title at half weight.
+func blugeQuery(q string) bluge.Query {
+	return bluge.NewBooleanQuery().AddShould(
+		bluge.NewMatchQuery(q).SetField("text").SetAnalyzer(blugeAnalyzer),
+		bluge.NewMatchQuery(q).SetField("title").SetAnalyzer(blugeAnalyzer).SetBoost(0.5),
+	)
+}
+
+func (s blugeSearcher) search(q string, k int) ([]int, error) {
+	it, err := s.r.Search(context.Background(), bluge.NewTopNSearch(k, blugeQuery(q)))
+	if err != nil {
+		return nil, fmt.Errorf("bluge search: %w", err)
+	}
+	var out []int
+	for {
+		m, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("bluge next hit: %w", err)
+		}
+		if m == nil {
+			return out, nil
+		}
+		id := -1
+		err = m.VisitStoredFields(func(field string, value []byte) bool {
+			if field == "_id" {
+				id, _ = strconv.Atoi(string(value))
+				return false
+			}
+			return true
+		})
+		if err != nil || id < 0 {
+			return nil, fmt.Errorf("bluge hit id (%d): %w", id, err)
+		}
+		out = append(out, id)
+	}
+}
+
+func (s blugeSearcher) close() error {
+	if err := s.r.Close(); err != nil {
+		return fmt.Errorf("close bluge reader: %w", err)
+	}
+	return s.w.Close()
+}
