@@ -18,10 +18,12 @@ COPY --from=build /out/talkbot /talkbot
 COPY --from=build --chown=65532:65532 /out/state /state
 USER nonroot:nonroot
 # Metrics and health on 9090; the webhook, if used, on 8080. A reload
-# briefly holds two corpora: the soft memory limit keeps the garbage
-# collector from letting the heap double (raise it for corpora well over
-# 100k passages; it is a target, not a cap).
-ENV METRICS_ADDR=:9090 GOMEMLIMIT=200MiB STATE_DIR=/state
+# briefly holds two corpora: talkbot sets Go's soft memory limit to 90% of
+# the container's memory limit (its cgroup), so the garbage collector
+# works harder before the heap reaches it. Give the container a memory
+# limit sized to the corpus (docs/BENCHMARKS.md, "Sizing"); GOMEMLIMIT, if
+# set, wins.
+ENV METRICS_ADDR=:9090 STATE_DIR=/state
 EXPOSE 8080 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=2m --retries=3 CMD ["/talkbot", "healthcheck"]
 ENTRYPOINT ["/talkbot"]

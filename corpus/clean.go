@@ -11,7 +11,11 @@ import (
 // found in the text.
 type page struct {
 	title, source, date string
-	paragraphs          []string
+	// site is the publisher a copyright notice names: the source when no
+	// dateline or credit names one, and never the title.
+	site       string
+	dateRank   dateRank
+	paragraphs []string
 }
 
 // Boilerplate vocabulary and line shapes. These are general rules about
@@ -68,7 +72,7 @@ func clean(body string) page {
 		if t == "" {
 			continue
 		}
-		l := cleanLine{text: t}
+		l := cleanLine{text: t, drop: isMenu(raw)}
 		if markdownHead.MatchString(t) {
 			l.text = strings.TrimSpace(markdownHead.ReplaceAllString(t, ""))
 			l.heading = true
@@ -79,6 +83,9 @@ func clean(body string) page {
 	for i := range lines {
 		l := &lines[i]
 		t := l.text
+		if l.drop {
+			continue
+		}
 		if m := attribution.FindStringSubmatch(t); m != nil && wordCount(t) <= 10 {
 			if p.source == "" {
 				p.source = strings.TrimSpace(m[1])
@@ -90,15 +97,21 @@ func clean(body string) page {
 			if p.source == "" {
 				p.source = strings.TrimSpace(m[3])
 			}
-			if p.date == "" {
-				p.date = m[2]
+			p.offerDate(m[2], partialDate)
+		} else if m := agencyDateline.FindStringSubmatch(t); m != nil {
+			if p.source == "" {
+				p.source = strings.TrimSpace(m[2])
 			}
-		} else if m := agencyDateline.FindStringSubmatch(t); m != nil && p.source == "" {
-			p.source = strings.TrimSpace(m[1])
+			p.offerDate(m[1], partialDate)
+		} else if m := plainDateline.FindStringSubmatch(t); m != nil {
+			p.offerDate(m[1], partialDate)
 		}
-		if d := lineDate(t); d != "" {
-			if p.date == "" {
-				p.date = d
+		if name := publisher(t); name != "" {
+			p.site = name // the last notice: the page's footer
+		}
+		if d, rank, ok := metaDate(t); ok {
+			if rank > p.dateRank {
+				p.date, p.dateRank = d, rank
 			}
 			l.drop = true
 			continue
@@ -151,9 +164,12 @@ func clean(body string) page {
 		}
 	}
 
+	if p.source == "" {
+		p.source = p.site
+	}
 	var kept []cleanLine
 	for _, l := range lines {
-		if !l.drop {
+		if !l.drop && !(l.heading == false && p.namesSite(l.text)) {
 			kept = append(kept, l)
 		}
 	}
@@ -161,7 +177,7 @@ func clean(body string) page {
 
 	titleAt := -1
 	for i, l := range kept {
-		if l.heading {
+		if l.heading && !p.namesSite(l.text) {
 			titleAt = i
 			break
 		}
@@ -171,7 +187,7 @@ func clean(body string) page {
 			if isSentence(l.text) {
 				break
 			}
-			if readsAsHeadline(l.text) {
+			if readsAsHeadline(l.text) && !p.namesSite(l.text) {
 				titleAt = i
 				break
 			}
@@ -185,6 +201,59 @@ func clean(body string) page {
 		p.paragraphs = append(p.paragraphs, l.text)
 	}
 	return p
+}
+
+// offerDate takes the date a dateline states (s, as written), unless the
+// page states a better one.
+func (p *page) offerDate(s string, rank dateRank) {
+	d, ok := readDate(s)
+	if !ok {
+		return
+	}
+	if isISODate(d) {
+		rank = max(rank, publishedDate)
+	}
+	if rank > p.dateRank {
+		p.date, p.dateRank = d, rank
+	}
+}
+
+// namesSite reports whether a line is the name of the site or source
+// rather than a headline: the masthead at the top of a saved page.
+func (p *page) namesSite(t string) bool {
+	for _, name := range []string{p.site, p.source} {
+		if name != "" && strings.EqualFold(strings.TrimSpace(t), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// isMenu reports whether a raw line is a menu or a share bar: three or
+// more short items, separated by bars or runs of spaces, one of them
+// navigation or widget vocabulary ("Home | World | Europe", "Share on
+// Facebook | Share on Twitter | Print", "= Menu   News   Analysis").
+// The vocabulary keeps a table row of short cells in the article.
+func isMenu(raw string) bool {
+	items := strings.FieldsFunc(raw, func(r rune) bool { return r == '|' || r == '\t' })
+	if len(items) < 3 {
+		items = strings.Split(strings.TrimSpace(raw), "   ")
+	}
+	if len(items) < 3 {
+		return false
+	}
+	vocab := false
+	for _, it := range items {
+		it = strings.TrimFunc(it, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if it == "" {
+			continue
+		}
+		if wordCount(it) > 3 || isSentence(it) {
+			return false
+		}
+		vocab = vocab || navWords.MatchString(it) || weakBoilerplate.MatchString(it)
+	}
+	return vocab
 }
 
 // dropRepeats removes lines that repeat an earlier line, and short lines
@@ -237,7 +306,7 @@ func isBoilerplate(t string) bool {
 // are short; a paragraph of prose that names an agency is not one.
 func isCredit(t string) bool {
 	words := wordCount(t)
-	if creditLabel.MatchString(prefix(t, creditLabelMax)) || words <= 25 && creditVocab.MatchString(t) {
+	if creditLabel.MatchString(prefix(strings.TrimLeft(t, "[("), creditLabelMax)) || words <= 25 && creditVocab.MatchString(t) {
 		return true
 	}
 	return !isSentence(t) && words <= 12 && creditAgency.MatchString(t)

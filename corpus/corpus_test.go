@@ -33,7 +33,7 @@ func TestSeeds(t *testing.T) {
 	}{
 		{
 			id:     "000_3f0c0d7fff4160eb",
-			title:  "Communication between Russian and US presidents Vladimir Putin and Joe Biden was…",
+			title:  "Communication between Russian and US presidents Vladimir Putin and Joe Biden was constructive",
 			source: "TASS",
 			first:  "Communication between Russian and US presidents Vladimir Putin and Joe Biden was constructive",
 			last:   `begin substantive consultations on these "sensitive" issues.`,

@@ -36,7 +36,7 @@ func Parse(id string, data []byte) (Document, []string, error) {
 		Title:  strings.Clone(firstNonEmpty(meta["title"], page.title)),
 		Source: strings.Clone(firstNonEmpty(meta["source"], page.source)),
 		URL:    strings.Clone(meta["url"]),
-		Date:   strings.Clone(normalizeDate(firstNonEmpty(meta["date"], page.date))),
+		Date:   strings.Clone(frontMatterDate(firstNonEmpty(meta["date"], page.date))),
 		Text:   strings.Join(page.paragraphs, "\n\n"),
 	}
 	if doc.Text == "" {
@@ -127,6 +127,15 @@ func frontMatter(s string) (map[string]string, string, error) {
 	return nil, "", errors.New("front matter: opening --- has no closing ---")
 }
 
+// frontMatterDate normalises the date front matter gives, when it reads
+// as one; else it is kept as written.
+func frontMatterDate(s string) string {
+	if d, ok := readDate(s); ok {
+		return d
+	}
+	return s
+}
+
 func firstNonEmpty(vals ...string) string {
 	for _, v := range vals {
 		if v = strings.TrimSpace(v); v != "" {
@@ -136,32 +145,36 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
-// fallbackTitle shortens the first sentence of a text that has no headline.
+// fallbackTitle makes a title of the first sentence of a text that has
+// no headline: without its dateline ("MOSCOW, June 24 (Reuters) - "), cut
+// at the end of its first clause when the sentence is long, else after
+// twelve words.
 func fallbackTitle(text string) string {
 	first := text
 	if spans := SplitSentences(text); len(spans) > 0 {
 		first = text[spans[0].Start:spans[0].End]
 	}
+	first = stripDateline(first)
 	words := strings.Fields(first)
 	if len(words) <= 14 {
-		return strings.Join(words, " ")
+		return strings.TrimRight(strings.Join(words, " "), ".")
+	}
+	for i := 4; i < len(words) && i < 16; i++ {
+		if w := words[i]; strings.HasSuffix(w, ",") || strings.HasSuffix(w, ";") || i+1 < len(words) && (words[i+1] == "—" || words[i+1] == "–") {
+			return strings.TrimRight(strings.Join(words[:i+1], " "), ",;")
+		}
 	}
 	return strings.Join(words[:12], " ") + "…"
 }
 
-var dateLayouts = []string{
-	"2006-01-02", "2 January 2006", "January 2, 2006", "January 2 2006",
-	"2 Jan 2006", "Jan 2, 2006", "Jan. 2, 2006", "02.01.2006", "2006/01/02",
-	time.RFC3339, "2006-01-02T15:04:05", "Monday, January 2, 2006", "Monday, 2 January 2006",
-}
-
-// normalizeDate turns a full date into ISO 8601 and leaves partial dates
-// ("November 9") as written.
-func normalizeDate(s string) string {
-	s = strings.TrimSpace(s)
-	for _, layout := range dateLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.Format("2006-01-02")
+// stripDateline removes the dateline a story opens with.
+func stripDateline(s string) string {
+	for _, re := range []*regexp.Regexp{dateline, agencyDateline, plainDateline} {
+		if loc := re.FindStringIndex(s); loc != nil && loc[0] == 0 {
+			rest := strings.TrimLeft(s[loc[1]:], " .-–—")
+			if rest != "" {
+				return rest
+			}
 		}
 	}
 	return s
@@ -169,20 +182,104 @@ func normalizeDate(s string) string {
 
 const monthNames = `(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?`
 
+// The shapes of the lines metadata is read from. They find where a
+// dateline, a credit or a copyright notice is; the dates in them are read
+// by readDate.
 var (
-	// dateOnly matches a line that is nothing but a date.
-	dateOnly = regexp.MustCompile(`(?i)^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?(?:\d{1,2}\s+` + monthNames + `,?\s+\d{4}|` + monthNames + `\s+\d{1,2},?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})(?:,?\s+\d{1,2}:\d{2}(?:\s*[AP]M)?)?$`)
-	// dateline matches "MOSCOW, November 9. /TASS/." or "WASHINGTON (Reuters) -".
-	dateline       = regexp.MustCompile(`^([A-Z][A-Z .'-]{2,}),\s+(` + monthNames + `\s+\d{1,2}(?:,\s+\d{4})?)\.?\s*/\s*([A-Za-z][A-Za-z .-]{1,30}?)\s*/`)
-	agencyDateline = regexp.MustCompile(`^[A-Z][A-Z .'-]{2,}(?:,\s+[^()]{0,40})?\s+\(([A-Z][A-Za-z .&-]{1,30})\)\s+[-–—]`)
+	// dateline matches "MOSCOW, November 9. /TASS/.": place, date, agency.
+	dateline = regexp.MustCompile(`^([A-Z][A-Z .'-]{2,}),\s+(` + monthNames + `\s+\d{1,2}(?:,\s+\d{4})?)\.?\s*/\s*([A-Za-z][A-Za-z .-]{1,30}?)\s*/\.?`)
+	// agencyDateline matches "MOSCOW, June 24 (Meridian Wire) -" and
+	// "WASHINGTON (Reuters) —": place, perhaps a date, agency.
+	agencyDateline = regexp.MustCompile(`^[A-Z][A-Z .'-]{2,}(?:,\s+([^()]{0,40}))?\s+\(([A-Z][A-Za-z .&-]{1,30})\)\s+[-–—]`)
+	// plainDateline matches "GENEVA -" and "KYIV, Dec 8 —".
+	plainDateline = regexp.MustCompile(`^[A-Z][A-Z.'-]{2,}(?: [A-Z][A-Z.'-]+){0,2}(?:,\s+([^()]{0,40}?))?\s+[-–—]\s`)
 	// attribution matches "Based on materials from TASS" and "Source: Reuters".
 	attribution = regexp.MustCompile(`(?i)^(?:based on (?:materials|reporting|reports) (?:from|by|of)|according to materials (?:from|of)|source|sources|via)\s*:?\s+(.{2,60}?)\.?$`)
+	// copyright matches a publisher's notice: "(c) 2021 The Continental
+	// Herald | About us" and "© EastWest Monitor 2013-2021. Reproduction…".
+	copyright = regexp.MustCompile(`^(?i:\(c\)|©|copyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?\s+)?(\p{Lu}[^|.,;©/()]{1,60}?)(?:\s+\d{4}(?:\s*[-–]\s*\d{4})?)?\s*(?:[|.,;]|$)`)
 )
 
-// lineDate returns the date a line consists of, if any.
-func lineDate(line string) string {
-	if dateOnly.MatchString(line) {
-		return line
+// publisher returns the name a copyright notice gives, if the line is one.
+func publisher(line string) string {
+	m := copyright.FindStringSubmatch(line)
+	if m == nil {
+		return ""
 	}
-	return ""
+	name := strings.TrimSpace(m[1])
+	if w := wordCount(name); w == 0 || w > 6 || strings.ContainsFunc(name, unicode.IsDigit) {
+		return ""
+	}
+	return name
+}
+
+// dateRank orders the dates a page states: a full date before one
+// without its year, and the date an article was published before the
+// date it was updated.
+type dateRank int
+
+const (
+	noDate dateRank = iota
+	partialDate
+	updatedDate
+	publishedDate
+)
+
+// updatedLabel names the label of a date a page was changed on, in the
+// languages the dates are read in.
+var updatedLabel = regexp.MustCompile(`(?i)\b(updated?|modified|edited|last (changed|modified)|обновлено|изменено|оновлено|actualizado|actualización|aktualisiert|mis à jour|modifié)\b`)
+
+// metaDate reads a page's date line: a date alone ("8 December 2021"),
+// labelled ("Published: June 16, 2021 21:40 CEST", "Fecha de publicación:
+// 8 December 2021"), or first among other metadata ("22.07.2021, 18:05 |
+// By Anna Volkova | 4 min read"). A line stating both when the article
+// was published and updated gives the published date. ok is false for a
+// line that is not such a date line, such as a sentence.
+func metaDate(line string) (d string, rank dateRank, ok bool) {
+	if isSentence(line) || wordCount(line) > 20 || !strings.ContainsFunc(line, unicode.IsDigit) {
+		return "", noDate, false
+	}
+	for i, seg := range splitMeta(line) {
+		label, value := cutLabel(seg)
+		v, found := readDate(value)
+		if !found {
+			if i == 0 {
+				return "", noDate, false // a date line starts with its date
+			}
+			continue
+		}
+		r := publishedDate
+		switch {
+		case !isISODate(v):
+			r = partialDate
+		case label != "" && updatedLabel.MatchString(label):
+			r = updatedDate
+		}
+		if r > rank {
+			d, rank = v, r
+		}
+	}
+	return d, rank, rank != noDate
+}
+
+// splitMeta splits a line of page metadata at its separators.
+func splitMeta(line string) []string {
+	return strings.FieldsFunc(line, func(r rune) bool { return r == '|' || r == '·' || r == '•' })
+}
+
+// cutLabel splits "Published: June 16" into its label and value; a
+// segment without a label of one to four words is all value. The colon
+// of a time ("21:40") is no label's.
+func cutLabel(seg string) (label, value string) {
+	k, v, ok := strings.Cut(seg, ":")
+	if !ok || strings.ContainsFunc(k, unicode.IsDigit) || wordCount(k) > 4 || wordCount(k) == 0 {
+		return "", seg
+	}
+	return strings.TrimSpace(k), v
+}
+
+// isISODate reports whether d is a full date as readDate writes one.
+func isISODate(d string) bool {
+	_, err := time.Parse("2006-01-02", d)
+	return err == nil
 }
