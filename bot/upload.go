@@ -9,20 +9,19 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/library"
 )
 
 // isArticleFile reports whether a sent file looks like an article the
 // corpus can load.
 func isArticleFile(name string) bool {
-	ext := strings.ToLower(path.Ext(name))
-	return ext == ".txt" || ext == ".md"
+	return corpus.IsArticleName(name)
 }
 
 // upload adds an admin's article file to the corpus and reloads it.

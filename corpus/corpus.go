@@ -105,7 +105,7 @@ func (o Options) maxFileSize() int64 {
 	return o.MaxFileSize
 }
 
-// Load reads every .txt and .md file under dir, recursively, or the
+// Load reads every .txt, .md, .html and .htm file under dir, recursively, or the
 // embedded seed articles when dir is empty.
 //
 // Loading is all or nothing: any unreadable, oversized, binary or non-UTF-8
@@ -136,7 +136,7 @@ func Load(ctx context.Context, dir string, opts Options) (*Corpus, error) {
 }
 
 // ErrEmpty is returned when a tree holds no article files.
-var ErrEmpty = errors.New("no .txt or .md files found")
+var ErrEmpty = errors.New("no .txt, .md or .html files found")
 
 // LoadFS is Load over any file system, such as an embed.FS.
 func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
@@ -158,7 +158,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 		return nil
 	}, func(p string, err error) {
 		if errors.Is(err, ErrNotArticle) {
-			warnings = append(warnings, fmt.Sprintf("%s: skipped, not a .txt or .md file", p))
+			warnings = append(warnings, fmt.Sprintf("%s: skipped, %v", p, ErrNotArticle))
 			return
 		}
 		bad = append(bad, Skipped{Path: p, Err: fmt.Errorf("%s: %w", p, err)})
@@ -207,8 +207,8 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 }
 
 // ErrNotArticle is what WalkArticles reports of a file that is not an
-// article: its extension is neither .txt nor .md.
-var ErrNotArticle = errors.New("not a .txt or .md file")
+// article: its extension is none of .txt, .md, .html and .htm.
+var ErrNotArticle = errors.New("not a .txt, .md or .html file")
 
 // WalkArticles calls article with the path and document id of every
 // article file under fsys, in lexical order, and other (if not nil) with
@@ -242,8 +242,7 @@ func WalkArticles(ctx context.Context, fsys fs.FS, article func(p, id string) er
 		if d.IsDir() {
 			return nil
 		}
-		ext := strings.ToLower(path.Ext(name))
-		if ext != ".txt" && ext != ".md" {
+		if !IsArticleName(name) {
 			other(p, ErrNotArticle)
 			return nil
 		}
@@ -266,7 +265,7 @@ func parseFile(fsys fs.FS, f file, maxSize int64) parsedFile {
 	if err != nil {
 		return parsedFile{err: fmt.Errorf("%s: %w", f.path, err)}
 	}
-	doc, warns, err := Parse(f.id, data)
+	doc, warns, err := ParseFile(f.path, data)
 	if err != nil {
 		return parsedFile{err: fmt.Errorf("%s: %w", f.path, err)}
 	}

@@ -259,7 +259,7 @@ func TestLoadBadInput(t *testing.T) {
 		opts    Options
 		wantErr string // must appear in the error, with the file name
 	}{
-		{"empty tree", fstest.MapFS{"notes.pdf": {Data: []byte("%PDF")}}, Options{}, "no .txt or .md files"},
+		{"empty tree", fstest.MapFS{"notes.pdf": {Data: []byte("%PDF")}}, Options{}, "no .txt, .md or .html files"},
 		{"invalid utf-8", fstest.MapFS{"a.txt": good, "b.txt": {Data: []byte("Caf\xe9 society.\n")}}, Options{}, "b.txt: not valid UTF-8"},
 		{"binary", fstest.MapFS{"a.txt": good, "img.txt": {Data: []byte("PNG\x00\x01\x02")}}, Options{}, "img.txt: binary file"},
 		{"too large", fstest.MapFS{"a.txt": good, "big.md": {Data: []byte(strings.Repeat("Word. ", 100))}}, Options{MaxFileSize: 100}, "big.md: file larger than the 100-byte limit"},

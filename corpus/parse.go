@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -122,7 +123,7 @@ func frontMatter(s string) (map[string]string, string, error) {
 		if !ok {
 			return nil, "", fmt.Errorf("front matter line %d: want key: value, got %q", i+1, line)
 		}
-		meta[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(v), `"'`)
+		meta[strings.ToLower(strings.TrimSpace(k))] = unquote(strings.TrimSpace(v))
 	}
 	return nil, "", errors.New("front matter: opening --- has no closing ---")
 }
@@ -134,6 +135,21 @@ func frontMatterDate(s string) string {
 		return d
 	}
 	return s
+}
+
+// unquote reads a front-matter value: a double-quoted one as a Go (and
+// YAML) string with its escapes, as WebArticle.Markdown writes them, else
+// without one pair of quotes around it.
+func unquote(v string) string {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		if u, err := strconv.Unquote(v); err == nil {
+			return u
+		}
+	}
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	return v
 }
 
 func firstNonEmpty(vals ...string) string {

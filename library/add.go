@@ -60,7 +60,7 @@ func (e *ExistsError) Error() string {
 func (e *ExistsError) Unwrap() error { return ErrExists }
 
 // Add saves a new article file under name in the corpus directory and
-// reloads. The file must be one the corpus would load (.txt or .md, text,
+// reloads. The file must be one the corpus would load (.txt, .md, .html or .htm, text,
 // within the size limit). It never replaces an article: when the name
 // (after SafeName) or the article id is taken, it returns an *ExistsError
 // and changes nothing; see Replace. If the corpus with the file fails to
@@ -92,7 +92,7 @@ func (l *Library) add(ctx context.Context, name string, data []byte, replace boo
 		return Report{}, fmt.Errorf("%s: %d bytes is over the limit of %d", name, len(data), corpus.DefaultMaxFileSize)
 	}
 	id := strings.TrimSuffix(name, filepath.Ext(name))
-	doc, _, err := corpus.Parse(id, data)
+	doc, _, err := corpus.ParseFile(name, data)
 	if err != nil {
 		return Report{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -251,7 +251,7 @@ func readArticle(fsys fs.FS, p string) Article {
 	if err != nil || len(data) > corpus.DefaultMaxFileSize {
 		return a
 	}
-	doc, _, err := corpus.Parse(id, data)
+	doc, _, err := corpus.ParseFile(p, data)
 	if err != nil {
 		return a
 	}
@@ -311,7 +311,8 @@ func (s setAside) restore() error {
 func (s setAside) discard() { os.Remove(s.keep) }
 
 // SafeName checks the name of a file to add and returns the name it is
-// saved under: a plain file name (no directories), with a .txt or .md
+// saved under: a plain file name (no directories), with a .txt, .md,
+// .html or .htm
 // extension, and letters, digits, '-', '_' and '.' only (anything else
 // becomes '_'). Hidden names are refused, since the corpus skips them.
 //
@@ -327,8 +328,8 @@ func SafeName(name string) (string, error) {
 		return "", fmt.Errorf("file name %q: hidden files are not loaded", name)
 	}
 	ext := strings.ToLower(filepath.Ext(base))
-	if ext != ".txt" && ext != ".md" {
-		return "", fmt.Errorf("file name %q: only .txt and .md files can be added", name)
+	if !corpus.IsArticleName(base) {
+		return "", fmt.Errorf("file name %q: only .txt, .md and .html files can be added", name)
 	}
 	safe := strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.' {
