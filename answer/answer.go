@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/lexicon"
 	"github.com/talkbot/talkbot/prompts"
 	"github.com/talkbot/talkbot/retrieval"
 )
@@ -111,6 +112,7 @@ type Service struct {
 	chat  Chat // nil: offline mode
 	log   *slog.Logger
 	opts  Options
+	lex   *lexicon.Lexicon // paraphrases, for offline answers
 
 	flight singleflight.Group
 
@@ -185,7 +187,7 @@ func NewService(index *retrieval.Live, chat Chat, log *slog.Logger, opts Options
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{index: index, chat: chat, log: log, opts: opts}
+	return &Service{index: index, chat: chat, log: log, opts: opts, lex: lexicon.New()}
 }
 
 // Mode returns ModeLLM or ModeOffline.

@@ -1,9 +1,11 @@
 package answer
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/talkbot/talkbot/lexicon"
 	"github.com/talkbot/talkbot/retrieval"
 )
 
@@ -16,15 +18,30 @@ type questionInfo struct {
 	names   map[string]bool // terms of the capitalised names it holds
 	units   []unit          // what an answer should match, own terms first
 	own     float64         // total weight of the question's own units
+	counted string          // what a "how many" question counts
+	askName bool            // "what is the name of X": X's own name
 }
 
 // unit is one term of the question, with the forms that count as it
 // (a number and its word, "G20" and "20") and how much it counts.
 type unit struct {
-	forms  []string
-	weight float64
-	own    bool // from the question itself, not its history
+	forms   []string
+	related []relatedTerm // WordNet's synonyms of the word, as terms
+	weight  float64
+	own     bool // from the question itself, not its history
+	known   bool // the articles use the word
 }
+
+// relatedTerm is a term of a word related to a question's word, and the
+// share of the word's weight that matching it earns.
+type relatedTerm struct {
+	term  string
+	share float64
+}
+
+// relatedShare is how much a synonym counts for the word it stands for,
+// at most: a paraphrase is weaker evidence than the word itself.
+const relatedShare = 0.6
 
 // numberForms pairs number words with digits, both ways.
 var numberForms = map[string]string{
@@ -62,7 +79,7 @@ func forms(word string) []string {
 // answerer. Terms get their IDF as weight (unseen ones the highest), the
 // history's terms less and less the older they are; words that only frame
 // the question or say the kind of answer wanted are left out.
-func readQuestion(ix *retrieval.Index, question string, history []Turn) *questionInfo {
+func readQuestion(ix *retrieval.Index, lex *lexicon.Lexicon, question string, history []Turn) *questionInfo {
 	kind, kindFrame := questionKind(question)
 	qs := &questionInfo{
 		kind:    kind,
@@ -70,6 +87,8 @@ func readQuestion(ix *retrieval.Index, question string, history []Turn) *questio
 		options: eitherOr(question),
 		words:   wordSet(question),
 		names:   nameTerms(question),
+		counted: countedNoun(question),
+		askName: kind == nameKind && kindFrame[retrieval.Term("name")],
 	}
 	seen := map[string]bool{}
 	add := func(text string, weight float64, own bool, skip map[string]bool) {
@@ -79,7 +98,7 @@ func readQuestion(ix *retrieval.Index, question string, history []Turn) *questio
 				continue
 			}
 			seen[fs[0]] = true
-			u := unit{forms: fs, weight: weight * ix.IDF(fs[0]), own: own}
+			u := unit{forms: fs, related: relatedTerms(ix, lex, w, fs), weight: weight * ix.IDF(fs[0]), own: own, known: ix.Contains(fs[0])}
 			qs.units = append(qs.units, u)
 			if own {
 				qs.own += u.weight
@@ -96,12 +115,88 @@ func readQuestion(ix *retrieval.Index, question string, history []Turn) *questio
 	return qs
 }
 
+// personalPronoun finds a follow-up that speaks of a person by pronoun
+// ("How long has she held that post?"): the person is the one the
+// previous answer named.
+var personalPronoun = regexp.MustCompile(`(?i)\b(he|she|him|his|her|hers)\b`)
+
+// asksForPerson reports whether a question asks who someone is without
+// naming them ("Who will lead the American delegation?", not "Who is
+// Yuri Ushakov?"): then a follow-up's "she" is the person of its answer.
+func asksForPerson(question string) bool {
+	if kind, _ := questionKind(question); kind != personKind {
+		return false
+	}
+	for _, loc := range namedPhrase.FindAllStringIndex(question, -1) {
+		if loc[0] > 0 && len(retrieval.Words(question[loc[0]:loc[1]])) >= 2 {
+			return false
+		}
+	}
+	return true
+}
+
+// subjectWeight is how much the name of the person a follow-up's pronoun
+// stands for counts, against the question's own terms.
+const subjectWeight = 1.0
+
+// addSubject adds to qs, as units of the history, the people the previous
+// answer named and its question did not: the likely "he" or "she" of a
+// follow-up. An answer about someone else then lacks them.
+func (qs *questionInfo) addSubject(ix *retrieval.Index, prev Turn) {
+	asked := wordSet(prev.Question)
+	for _, run := range namedPhrase.FindAllString(stripCitations(prev.Answer), -1) {
+		words := retrieval.Words(run)
+		if len(words) < 2 {
+			continue // a person is named by two words or more
+		}
+		for _, w := range words {
+			t := retrieval.Term(w)
+			if t == "" || asked[strings.ToLower(w)] || roleWords[t] || calendarWords[t] || slices.ContainsFunc(qs.units, func(u unit) bool { return u.forms[0] == t }) {
+				continue
+			}
+			qs.units = append(qs.units, unit{forms: []string{t}, weight: subjectWeight * ix.IDF(t)})
+		}
+	}
+}
+
+// stripCitations removes the [n] marks of an answer.
+func stripCitations(s string) string { return citationMark.ReplaceAllString(s, "") }
+
+var citationMark = regexp.MustCompile(`\s*\[\d+\]`)
+
+// relatedTerms returns the terms of the words WordNet relates to word,
+// other than its own forms and words that frame questions. A synonym the
+// articles use more often than the word itself counts for less (by the
+// ratio of their IDFs): "go" for "start" is weak evidence.
+func relatedTerms(ix *retrieval.Index, lex *lexicon.Lexicon, word string, own []string) []relatedTerm {
+	if lex == nil {
+		return nil
+	}
+	idf := ix.IDF(own[0])
+	var out []relatedTerm
+	for _, r := range lex.Related(word) {
+		t := retrieval.Term(r)
+		if t == "" || frameWords[t] || slices.Contains(own, t) || !ix.Contains(t) || slices.ContainsFunc(out, func(x relatedTerm) bool { return x.term == t }) {
+			continue
+		}
+		out = append(out, relatedTerm{term: t, share: relatedShare * min(1, ix.IDF(t)/idf)})
+	}
+	return out
+}
+
 // query is the retrieval query of the question: every form of every unit.
 func (qs *questionInfo) query(text string) retrieval.Query {
 	q := retrieval.Query{Text: text}
 	for _, u := range qs.units {
 		for _, f := range u.forms {
 			q.Terms = append(q.Terms, retrieval.QueryTerm{Term: f, Weight: weightOf(u)})
+		}
+		if u.own && !u.known {
+			// A word the articles never use is searched for by its
+			// synonyms, at their share.
+			for _, r := range u.related {
+				q.Terms = append(q.Terms, retrieval.QueryTerm{Term: r.term, Weight: r.share})
+			}
 		}
 	}
 	return q

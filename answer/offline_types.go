@@ -3,6 +3,7 @@ package answer
 import (
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/talkbot/talkbot/retrieval"
 )
@@ -59,6 +60,7 @@ var (
 	timePhrase   = regexp.MustCompile(`(?i)\b(january|february|march|april|june|july|august|september|october|november|december|` + weekdayNames + `|today|tomorrow|yesterday|tonight|spring|summer|autumn|winter|(19|20)\d{2})\b|\bmay\s+\d{1,2}\b`)
 	weekdayWord  = regexp.MustCompile(`(?i)\b(` + weekdayNames + `)\b`)
 	clockPhrase  = regexp.MustCompile(`(?i)\b\d{1,2}[.:]\d{2}\b|\b\d{1,2}\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\b(noon|midnight)\b`)
+	monthMay     = regexp.MustCompile(`\S\s+May\b`) // the month: "may" is capitalised only at a sentence's start
 	yearPhrase   = regexp.MustCompile(`\b(19|20)\d{2}\b`)
 	soonPhrase   = regexp.MustCompile(`(?i)\b(soon|quickly|promptly|immediately|shortly|swiftly|rapidly|without delay|as soon as|within|next (week|month|year)|in the (near|coming) (future|days|weeks|months))\b`)
 	durPhrase    = regexp.MustCompile(`(?i)\b(\d+(\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|several|few|half)([\s-]+(and|a|an|half))*[\s-]+(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b`)
@@ -143,7 +145,7 @@ func (k answerKind) typed() bool { return k != anyKind }
 func (k answerKind) matches(sentence string, qs *questionInfo) bool {
 	switch k {
 	case timeKind:
-		return datePhrase.MatchString(sentence) || newPhrase(timePhrase, sentence, qs)
+		return datePhrase.MatchString(sentence) || newPhrase(timePhrase, sentence, qs) || monthMay.MatchString(sentence) && !qs.words["may"]
 	case dateKind:
 		return datePhrase.MatchString(sentence)
 	case weekdayKind:
@@ -163,6 +165,9 @@ func (k answerKind) matches(sentence string, qs *questionInfo) bool {
 	case personKind:
 		return hasNewName(sentence, qs, true)
 	case nameKind:
+		if qs.askName {
+			return givesName(sentence, qs)
+		}
 		return hasNewName(sentence, qs, false)
 	case roleKind:
 		return hasRole(sentence, qs)
@@ -174,6 +179,31 @@ func (k answerKind) matches(sentence string, qs *questionInfo) bool {
 		}
 	}
 	return false
+}
+
+// dated reports whether a date answers the kind: when, what date.
+func (k answerKind) dated() bool { return k == timeKind || k == dateKind }
+
+// dayOf resolves the weekday a sentence gives ("met on Wednesday") to a
+// date, from the date of its article: news tells of the days just past,
+// so it is the latest such weekday on or before the article's date. It
+// returns, e.g., "Wednesday: 16 June 2021, by the article's date".
+func dayOf(sentence, articleDate string) (string, bool) {
+	m := weekdayWord.FindString(sentence)
+	if m == "" || datePhrase.MatchString(sentence) {
+		return "", false
+	}
+	d, err := time.Parse(time.DateOnly, articleDate)
+	if err != nil {
+		return "", false
+	}
+	for range 7 {
+		if strings.EqualFold(d.Weekday().String(), m) {
+			return d.Weekday().String() + ": " + d.Format("2 January 2006") + ", by the article's date", true
+		}
+		d = d.AddDate(0, 0, -1)
+	}
+	return "", false
 }
 
 // newPhrase reports whether re matches a phrase of sentence that the
@@ -191,15 +221,51 @@ func newPhrase(re *regexp.Regexp, sentence string, qs *questionInfo) bool {
 // date, a year or the question itself.
 func hasCount(sentence string, qs *questionInfo) bool {
 	dates := datePhrase.FindAllStringIndex(sentence, -1)
+	var spans [][]int // durations and clock times: "five hours", "23.30"
+	if !timeUnit.MatchString(qs.counted) {
+		spans = append(durPhrase.FindAllStringIndex(sentence, -1), clockPhrase.FindAllStringIndex(sentence, -1)...)
+	}
 	for _, loc := range numberWord.FindAllStringIndex(sentence, -1) {
 		w := strings.ToLower(sentence[loc[0]:loc[1]])
-		if qs.words[w] || yearPhrase.MatchString(w) || inside(loc, dates) {
+		if qs.words[w] || yearPhrase.MatchString(w) || inside(loc, dates) || inside(loc, spans) || w == "one" && pronounOne(sentence, loc) {
 			continue
 		}
 		return true
 	}
 	return false
 }
+
+// timeUnit matches the units of a duration.
+var timeUnit = regexp.MustCompile(`(?i)^(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|times)$`)
+
+// pronounOne reports whether the "one" at loc stands for a noun ("the
+// American one", "one of them") rather than counting.
+func pronounOne(sentence string, loc []int) bool {
+	before := strings.Fields(strings.ToLower(sentence[:loc[0]]))
+	if n := len(before); n > 0 && oneDeterminers[strings.Trim(before[n-1], `"“(`)] {
+		return true
+	}
+	after := strings.TrimSpace(sentence[loc[1]:])
+	for _, w := range []string{"of ", "by ", "who ", "that ", "which "} {
+		if strings.HasPrefix(after, w) {
+			return true
+		}
+	}
+	return after == "" || strings.IndexAny(after[:1], ".,;:!?)”\"") == 0
+}
+
+// askCounted finds what a "how many" question counts: "how many people".
+var askCounted = regexp.MustCompile(`(?i)\bhow\s+many\s+(\p{L}+)`)
+
+// countedNoun returns the noun a "how many" question counts, or "".
+func countedNoun(question string) string {
+	if m := askCounted.FindStringSubmatch(question); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var oneDeterminers = map[string]bool{"the": true, "this": true, "that": true, "which": true, "each": true, "every": true, "any": true, "no": true, "another": true}
 
 func inside(loc []int, spans [][]int) bool {
 	for _, s := range spans {
@@ -232,11 +298,48 @@ func hasNewName(sentence string, qs *questionInfo, person bool) bool {
 				fresh++
 			}
 		}
+		if !person && (titled || roleBefore(sentence[:loc[0]])) {
+			continue // a person, not the newspaper or hotel asked for
+		}
 		if fresh >= 2 || fresh == 1 && (!person || titled) {
 			return true
 		}
 	}
 	return false
+}
+
+// namingPhrase is a name given as one: "called Northern Star", "known
+// as “the red line”".
+var namingPhrase = regexp.MustCompile(`(?i)\b(?:called|named|dubbed|titled|known\s+as|nicknamed)\s+(?:the\s+)?["“‘']?(\p{Lu}[\p{L}'’-]*)`)
+
+// givesName reports whether a sentence gives the name of what a "what is
+// the name of X" question asks about: a name introduced as one, or
+// standing right after one of the question's words ("the ferry Northern
+// Star"). Any other capitalised word might name anyone or anything.
+func givesName(sentence string, qs *questionInfo) bool {
+	for _, m := range namingPhrase.FindAllStringSubmatch(sentence, -1) {
+		if !qs.words[strings.ToLower(m[1])] {
+			return true
+		}
+	}
+	for _, loc := range namedPhrase.FindAllStringIndex(sentence, -1) {
+		words := retrieval.Words(sentence[:loc[0]])
+		if loc[0] == 0 || len(words) == 0 {
+			continue
+		}
+		prev, name := words[len(words)-1], sentence[loc[0]:loc[1]]
+		if retrieval.Term(prev) != "" && qs.words[strings.ToLower(prev)] && !qs.holdsName(name) && !calendarWords[retrieval.Term(name)] {
+			return true
+		}
+	}
+	return false
+}
+
+// roleBefore reports whether text ends with an office ("press secretary
+// Dmitry Peskov"): the name that follows is a person's.
+func roleBefore(text string) bool {
+	words := retrieval.Words(text)
+	return len(words) > 0 && roleWords[retrieval.Term(words[len(words)-1])]
 }
 
 // hasRole reports whether sentence names an office within a few words of

@@ -8,7 +8,8 @@
 // a synset with it (synonyms) and, for adjectives, the nouns they pertain
 // to ("ukrainian" -> "ukraine"). Only single-word, alphabetic lemmas are
 // kept. A word's senses beyond the first few are left out when WordNet's
-// sense counts show they are rare (see -senses). Lines starting with "~"
+// sense counts show they are rare (see -senses); two words are related
+// when they share a sense kept for either of them. Lines starting with "~"
 // give irregular forms and their base ("spoke speak").
 package main
 
@@ -72,6 +73,7 @@ func generate(dir, out string, maxSenses int) error {
 				for _, other := range synsets[off] {
 					if usable(word) && usable(other) {
 						link(word, other)
+						link(other, word) // a sense frequent for either
 					}
 				}
 				for _, noun := range pertains[off+" "+word] {

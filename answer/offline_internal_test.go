@@ -1,0 +1,99 @@
+package answer
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/lexicon"
+	"github.com/talkbot/talkbot/retrieval"
+)
+
+// TestParaphraseEvidence checks that a sentence saying in other words
+// what a question asks earns evidence through WordNet, less than the
+// words themselves would, and none without the lexicon.
+func TestParaphraseEvidence(t *testing.T) {
+	c, err := corpus.Load(context.Background(), filepath.Join("testdata"), corpus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := retrieval.Build(context.Background(), c, retrieval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lex := lexicon.New()
+	for _, tc := range []struct {
+		question, sentence string
+	}{
+		{"Were the talks candid?", "The negotiations had been frank."},
+		{"Did they want a rough estimate?", "The operators had asked for a crude estimate."},
+		{"When does the schedule begin?", "The new timetable would start in May."},
+	} {
+		with := readQuestion(ix, lex, tc.question, nil)
+		without := readQuestion(ix, nil, tc.question, nil)
+		a, _ := score(tc.sentence, nil, 0, with)
+		b, _ := score(tc.sentence, nil, 0, without)
+		if a.evidence <= b.evidence {
+			t.Errorf("%q vs %q: evidence %.2f with WordNet, %.2f without; want more with", tc.question, tc.sentence, a.evidence, b.evidence)
+		}
+		if a.strict != b.strict {
+			t.Errorf("%q: a synonym counted as the word itself (strict %.2f, was %.2f)", tc.question, a.strict, b.strict)
+		}
+	}
+}
+
+func TestDayOf(t *testing.T) {
+	for _, tc := range []struct {
+		sentence, date, want string
+	}{
+		{"The summit was held on Wednesday.", "2021-06-16", "Wednesday: 16 June 2021"},
+		{"They met on Tuesday.", "2024-03-08", "Tuesday: 5 March 2024"},
+		{"They met on Tuesday, June 1.", "2021-06-16", ""}, // a date is given: no need
+		{"They met on Tuesday.", "June 2021", ""},          // no full date
+		{"They met last week.", "2021-06-16", ""},
+	} {
+		got, ok := dayOf(tc.sentence, tc.date)
+		if tc.want == "" && ok || tc.want != "" && !strings.HasPrefix(got, tc.want) {
+			t.Errorf("dayOf(%q, %q) = %q, %v; want %q", tc.sentence, tc.date, got, ok, tc.want)
+		}
+	}
+}
+
+func TestHasCount(t *testing.T) {
+	for _, tc := range []struct {
+		question, sentence string
+		want               bool
+	}{
+		{"How many diplomats were expelled?", "Moscow expelled 27 Russian diplomats.", true},
+		{"How many people were in the delegation?", "The meeting lasted about five hours.", false},
+		{"How many hours did it last?", "The meeting lasted about five hours.", true},
+		{"How many people were there?", "The talks began at 23.30 Moscow time.", false},
+		{"How many people were there?", "The Russian delegation was led by Ryabkov, the American one by Sherman.", false},
+		{"How many people were there?", "One of them spoke.", false},
+		{"How many people were there?", "One hundred people came.", true},
+	} {
+		qs := &questionInfo{words: wordSet(tc.question), counted: countedNoun(tc.question)}
+		if got := hasCount(tc.sentence, qs); got != tc.want {
+			t.Errorf("%q / %q: hasCount = %v, want %v", tc.question, tc.sentence, got, tc.want)
+		}
+	}
+}
+
+func TestGivesName(t *testing.T) {
+	for _, tc := range []struct {
+		question, sentence string
+		want               bool
+	}{
+		{"What is the name of the new ferry?", "It will be made by a new ferry called Northern Star.", true},
+		{"What is the name of the new ferry?", "The ferry Northern Star will make the first crossing.", true},
+		{"What is the name of the secure channel?", "According to press secretary Dmitry Peskov, a secure channel was used.", false},
+		{"What is the name of the secure channel?", "The Kremlin praised the channel on Tuesday.", false},
+	} {
+		qs := &questionInfo{words: wordSet(tc.question), names: nameTerms(tc.question)}
+		if got := givesName(tc.sentence, qs); got != tc.want {
+			t.Errorf("%q / %q: givesName = %v, want %v", tc.question, tc.sentence, got, tc.want)
+		}
+	}
+}
