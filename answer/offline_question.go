@@ -97,6 +97,13 @@ func readQuestion(ix *retrieval.Index, lex *lexicon.Lexicon, question string, hi
 			if len(fs) == 0 || seen[fs[0]] || frameWords[fs[0]] || skip[fs[0]] {
 				continue
 			}
+			if lex != nil {
+				for _, inf := range lex.Inflections(w) {
+					if t := retrieval.Term(inf); t != "" && !slices.Contains(fs, t) {
+						fs = append(fs, t) // "sent" for "send": the same word
+					}
+				}
+			}
 			seen[fs[0]] = true
 			u := unit{forms: fs, related: relatedTerms(ix, lex, w, fs), weight: weight * ix.IDF(fs[0]), own: own, known: ix.Contains(fs[0])}
 			qs.units = append(qs.units, u)

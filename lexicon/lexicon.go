@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	_ "embed"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -24,7 +25,8 @@ var wordnet []byte
 type Lexicon struct {
 	once    sync.Once
 	related map[string][]string
-	base    map[string]string // irregular form -> base ("spoke" -> "speak")
+	base    map[string]string   // irregular form -> base ("spoke" -> "speak")
+	forms   map[string][]string // base -> its irregular forms ("speak" -> "spoke", "spoken")
 	err     error
 }
 
@@ -41,6 +43,7 @@ func (l *Lexicon) load() {
 	}
 	l.related = make(map[string][]string, 60000)
 	l.base = map[string]string{}
+	l.forms = map[string][]string{}
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -52,6 +55,7 @@ func (l *Lexicon) load() {
 			if _, seen := l.base[form]; !seen {
 				l.base[form] = f[1]
 			}
+			l.forms[f[1]] = append(l.forms[f[1]], form)
 			continue
 		}
 		l.related[f[0]] = f[1:]
@@ -77,6 +81,28 @@ func (l *Lexicon) Related(word string) []string {
 				seen[r] = true
 				out = append(out, r)
 			}
+		}
+	}
+	return out
+}
+
+// Inflections returns the irregular forms of the same word as word, its
+// base among them ("sent" -> "send"; "send" -> "sent"; "met" -> "meet"),
+// which a stemmer cannot join; nil when it has none.
+func (l *Lexicon) Inflections(word string) []string {
+	l.once.Do(l.load)
+	if l.err != nil {
+		return nil
+	}
+	word = strings.ToLower(word)
+	base := word
+	if b, ok := l.base[word]; ok {
+		base = b
+	}
+	var out []string
+	for _, f := range append([]string{base}, l.forms[base]...) {
+		if f != word && !slices.Contains(out, f) {
+			out = append(out, f)
 		}
 	}
 	return out

@@ -51,3 +51,27 @@ func TestRelatedConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestInflections(t *testing.T) {
+	lx := New()
+	for _, tc := range []struct {
+		word string
+		want []string
+	}{
+		{"sent", []string{"send"}},
+		{"send", []string{"sent"}},
+		{"met", []string{"meet"}},
+		{"spoke", []string{"speak", "spoken"}},
+		{"talk", nil},
+	} {
+		got := lx.Inflections(tc.word)
+		for _, w := range tc.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("Inflections(%q) = %v, lacks %q", tc.word, got, w)
+			}
+		}
+		if tc.want == nil && got != nil {
+			t.Errorf("Inflections(%q) = %v, want none", tc.word, got)
+		}
+	}
+}
