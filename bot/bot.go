@@ -27,6 +27,7 @@ import (
 	"github.com/talkbot/talkbot/lang"
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/retrieval"
+	"github.com/talkbot/talkbot/webfetch"
 )
 
 // Answerer answers questions.
@@ -80,6 +81,10 @@ type Config struct {
 	// LogQuestions puts the text of questions in the log. Off by
 	// default: what people ask is theirs.
 	LogQuestions bool
+	// Fetch limits what /add fetches: time, redirects, size, and which
+	// addresses are reachable (none inside the network unless Allow
+	// says so; tests allow their local server).
+	Fetch webfetch.Options
 }
 
 // Observer is told what the bot does, for metrics.
@@ -159,6 +164,7 @@ type Bot struct {
 	cfg     Config
 	log     *slog.Logger
 	send    *sender
+	fetch   *webfetch.Fetcher
 	started time.Time
 
 	mention *regexp.Regexp // "@botname", to strip from group questions
@@ -179,7 +185,7 @@ func New(api *tgbotapi.BotAPI, answers Answerer, lib Library, mem Memory, cfg Co
 	}
 	return &Bot{
 		api: api, self: api.Self, answers: answers, lib: lib, mem: mem, cfg: cfg, log: log,
-		send: newSender(api, log, cfg.Observer), started: time.Now(), sources: map[string]sourced{}, warned: map[int64]time.Time{},
+		send: newSender(api, log, cfg.Observer), fetch: webfetch.New(cfg.Fetch), started: time.Now(), sources: map[string]sourced{}, warned: map[int64]time.Time{},
 		mention: regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(api.Self.UserName) + `\b[,:]?`),
 	}
 }
@@ -391,6 +397,8 @@ func (b *Bot) message(ctx context.Context, m *tgbotapi.Message, thread int) {
 		return
 	}
 	switch {
+	case r.private && b.cfg.Admins[m.From.ID] && isLink(text):
+		b.addLink(ctx, r, text)
 	case m.Document != nil && r.private && isArticleFile(m.Document.FileName):
 		if b.admin(ctx, r, m.From.ID, "upload") {
 			b.upload(ctx, r, m.Document)
@@ -439,6 +447,14 @@ func (b *Bot) command(ctx context.Context, m *tgbotapi.Message, r reply) {
 	case "reload":
 		if b.admin(ctx, r, user, "reload") {
 			b.reload(ctx, r)
+		}
+	case "add":
+		if b.admin(ctx, r, user, "add") {
+			if link, ok := bareLink(m.CommandArguments()); ok {
+				b.addLink(ctx, r, link)
+			} else {
+				b.say(ctx, r, r.t(msgAddUsage))
+			}
 		}
 	case "stats":
 		if b.admin(ctx, r, user, "stats") {

@@ -78,6 +78,9 @@ const (
 	msgNotReplaced // %s the error
 	msgReplaced    // %s old articles, %s new one; followed by msgReloaded
 	msgAnd
+	msgAddUsage
+	msgLinkFailed // %s the reason
+	msgAddedLink  // %s the article line, %d %s (msgPassages), %s id, %s version
 
 	numMsgs // not a message: how many there are
 )
@@ -155,6 +158,9 @@ var catalog = map[string]map[msg]string{
 		msgNotReplaced:    "I did not replace it; the articles stay as they were.\n<pre>%s</pre>",
 		msgReplaced:       "Replaced %s\n→ %s.\n",
 		msgAnd:            " and ",
+		msgAddUsage:       "Send <code>/add</code> and a link to an article, e.g. <code>/add https://example.com/news/story</code>, or just send me the link.",
+		msgLinkFailed:     "I could not add that link; the articles stay as they were: %s",
+		msgAddedLink:      "Added %s: %d %s, as <code>%s</code>. Corpus version <code>%s</code>.",
 	},
 	"ru": {
 		msgCmdStart:   "Что знает бот и как его спрашивать",
@@ -221,6 +227,9 @@ var catalog = map[string]map[msg]string{
 		msgNotReplaced:    "Статья не заменена; статьи остались прежними.\n<pre>%s</pre>",
 		msgReplaced:       "Заменено: %s\n→ %s.\n",
 		msgAnd:            " и ",
+		msgAddUsage:       "Отправьте <code>/add</code> и ссылку на статью, например <code>/add https://example.com/news/story</code>, или просто пришлите ссылку.",
+		msgLinkFailed:     "Не удалось добавить статью по ссылке; статьи остались прежними: %s",
+		msgAddedLink:      "Добавлена статья %s: %d %s, id <code>%s</code>. Версия корпуса <code>%s</code>.",
 	},
 }
 

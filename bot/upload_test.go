@@ -36,9 +36,10 @@ type uploadBot struct {
 	tg   *faketelegram.Server
 	dir  string
 	logs *logbuf.Buffer
+	lib  *library.Library
 }
 
-func startUploadBot(t *testing.T) *uploadBot {
+func startUploadBot(t *testing.T, configure ...func(*Config)) *uploadBot {
 	t.Helper()
 	h := &uploadBot{tg: faketelegram.New(uploadToken, "talkbot_test"), dir: t.TempDir(), logs: &logbuf.Buffer{}}
 	t.Cleanup(h.tg.Close)
@@ -59,13 +60,18 @@ func startUploadBot(t *testing.T) *uploadBot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.b = New(api, answer.NewService(lib.Live(), nil, log, answer.Options{FallbackOffline: true}), lib, NewLocalMemory(6, time.Hour), Config{
+	cfg := Config{
 		Admins:       map[int64]bool{42: true, 43: true},
 		PollTimeout:  time.Second,
 		ShutdownWait: 5 * time.Second,
 		FileEndpoint: h.tg.URL + "/file/bot%s/%s",
 		MaxUpload:    64 << 10,
-	}, log)
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	h.lib = lib
+	h.b = New(api, answer.NewService(lib.Live(), nil, log, answer.Options{FallbackOffline: true}), lib, NewLocalMemory(6, time.Hour), cfg, log)
 	done := make(chan error, 1)
 	go func() { done <- h.b.Run(ctx) }()
 	t.Cleanup(func() {

@@ -33,7 +33,10 @@ type Article struct {
 	ID       string // the document id: the file name without extension
 	File     string // path inside the corpus directory, with '/' separators
 	Title    string // "" when the file does not parse
-	Passages int    // how many passages it is split into
+	Source   string
+	Date     string
+	URL      string
+	Passages int // how many passages it is split into
 }
 
 // ExistsError says that a file would replace articles already in the
@@ -164,7 +167,7 @@ func (l *Library) add(ctx context.Context, name string, data []byte, replace boo
 	rep.Article = Article{ID: id, File: name}
 	for i, d := range c.Docs {
 		if d.ID == id {
-			rep.Article.Title = d.Title
+			rep.Article.Title, rep.Article.Source, rep.Article.Date, rep.Article.URL = d.Title, d.Source, d.Date, d.URL
 			for _, p := range c.Passages {
 				if p.Doc == i {
 					rep.Article.Passages++
@@ -261,7 +264,8 @@ func readArticle(fsys fs.FS, p string) Article {
 // describe counts the passages of a parsed article, split as a load
 // splits it.
 func describe(id, file string, doc corpus.Document) Article {
-	return Article{ID: id, File: file, Title: doc.Title, Passages: len(corpus.New([]corpus.Document{doc}, corpus.Splitter{}).Passages)}
+	return Article{ID: id, File: file, Title: doc.Title, Source: doc.Source, Date: doc.Date, URL: doc.URL,
+		Passages: len(corpus.New([]corpus.Document{doc}, corpus.Splitter{}).Passages)}
 }
 
 // setAside is a file kept, under a hidden name beside it, while it is
