@@ -97,3 +97,19 @@ func TestGivesName(t *testing.T) {
 		}
 	}
 }
+
+func TestWhoIsAsksForOffice(t *testing.T) {
+	for _, tc := range []struct {
+		question string
+		want     answerKind
+	}{
+		{"Who is Yuri Ushakov?", roleKind},
+		{"who was Maria Zakharova", roleKind},
+		{"Who is leading the delegation?", personKind},
+		{"Who met Biden in Geneva?", personKind},
+	} {
+		if got, _ := questionKind(tc.question); got != tc.want {
+			t.Errorf("questionKind(%q) = %d, want %d", tc.question, got, tc.want)
+		}
+	}
+}

@@ -45,6 +45,7 @@ var kindWords = map[string]answerKind{
 
 var (
 	askWho      = regexp.MustCompile(`(?i)\b(who|whom|whose)\b`)
+	askWhoIs    = regexp.MustCompile(`^\s*(?i:who)\s+(?i:is|was)\s+(?:\p{Lu}[\p{L}'’-]+\s*){1,3}\??\s*$`)
 	askWhere    = regexp.MustCompile(`(?i)\bwhere\b`)
 	askWhen     = regexp.MustCompile(`(?i)\b(when|since when|until when)\b`)
 	askSoon     = regexp.MustCompile(`(?i)\bhow soon\b`)
@@ -122,6 +123,9 @@ func questionKind(question string) (answerKind, map[string]bool) {
 				set(k)
 			}
 		}
+	}
+	if askWhoIs.MatchString(question) {
+		set(roleKind) // "Who is Yuri Ushakov?": his office answers
 	}
 	switch {
 	case askWhen.MatchString(question):
@@ -364,13 +368,18 @@ func hasRole(sentence string, qs *questionInfo) bool {
 	}
 	for _, r := range roles {
 		for _, n := range names {
-			if r-n <= 8 && n-r <= 8 {
+			if r-n <= roleWindow && n-r <= roleWindow {
 				return true
 			}
 		}
 	}
 	return false
 }
+
+// roleWindow is how many words apart an office and a name may stand
+// and still be one ("Dmitry Peskov, press secretary of the Russian
+// head of state").
+const roleWindow = 8
 
 // holdsName reports whether a run of capitalised words holds one of the
 // question's names.
