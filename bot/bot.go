@@ -456,6 +456,14 @@ func (b *Bot) command(ctx context.Context, m *tgbotapi.Message, r reply) {
 				b.say(ctx, r, r.t(msgAddUsage))
 			}
 		}
+	case "articles":
+		if b.admin(ctx, r, user, "articles") {
+			b.listArticles(ctx, r, m.CommandArguments())
+		}
+	case "remove":
+		if b.admin(ctx, r, user, "remove") {
+			b.askRemove(ctx, r, m.CommandArguments())
+		}
 	case "stats":
 		if b.admin(ctx, r, user, "stats") {
 			b.say(ctx, r, b.stats(r.private, r.lang))
@@ -773,6 +781,10 @@ func (b *Bot) remember(chat int64, a answer.Answer) string {
 func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	if strings.HasPrefix(q.Data, uploadPrefix) {
 		b.uploadCallback(ctx, q)
+		return
+	}
+	if strings.HasPrefix(q.Data, articlesPrefix) {
+		b.articlesCallback(ctx, q)
 		return
 	}
 	id, ok := strings.CutPrefix(q.Data, srcPrefix)

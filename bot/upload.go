@@ -169,6 +169,11 @@ func (b *Bot) uploadCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 			return
 		}
 		b.answerCallback(ctx, q, r.t(msgCancelledToast))
+		if staged.Remove {
+			b.log.Info("removal cancelled", "article", staged.ID, "user", user)
+			b.sendHTML(ctx, r, []string{r.t(msgRemoveCancelled, html.EscapeString(staged.ID))}, nil, edit)
+			return
+		}
 		b.log.Info("upload cancelled", "file", staged.Name, "user", user)
 		b.sendHTML(ctx, r, []string{r.t(msgCancelled, html.EscapeString(staged.Name))}, nil, edit)
 		return
@@ -178,6 +183,21 @@ func (b *Bot) uploadCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	switch {
 	case errors.Is(err, library.ErrNotStaged) || errors.Is(err, library.ErrNotOwner):
 		b.sendHTML(ctx, r, []string{r.t(msgExpired)}, nil, edit)
+		return
+	case staged.Remove && err != nil:
+		b.log.Error("remove article; the old corpus keeps serving", "article", staged.ID, "user", user, "err", err)
+		b.sendHTML(ctx, r, []string{r.t(msgNotRemoved, html.EscapeString(err.Error()))}, nil, edit)
+		return
+	case staged.Remove:
+		b.log.Info("article removed", "article", staged.ID, "file", staged.Name, "user", user, "version", rep.Version, "docs", rep.Docs)
+		if b.cfg.Peers != nil {
+			b.cfg.Peers.Announce(ctx, rep.Version)
+		}
+		old := make([]string, len(rep.Replaced))
+		for i, a := range rep.Replaced {
+			old[i] = articleHTML(r.lang, a)
+		}
+		b.sendHTML(ctx, r, []string{r.t(msgRemoved, strings.Join(old, r.t(msgAnd))) + reloaded(r.lang, rep)}, nil, edit)
 		return
 	case err != nil:
 		b.log.Error("replace article; the old corpus keeps serving", "file", staged.Name, "user", user, "err", err)

@@ -32,6 +32,10 @@ type Staged struct {
 	Name    string    // the name the file is saved under
 	Owner   string    // who may answer, as the caller identifies them
 	Expires time.Time // after which it is dropped unanswered
+	// Remove is set for a staged removal (StageRemove) of article ID;
+	// Name is then its file.
+	Remove bool
+	ID     string
 
 	data []byte
 }
@@ -137,6 +141,10 @@ func (l *Library) Confirm(ctx context.Context, token, owner string) (Staged, Rep
 	st, err := l.take(token, owner)
 	if err != nil {
 		return st, Report{}, fmt.Errorf("confirm upload: %w", err)
+	}
+	if st.Remove {
+		rep, err := l.Remove(ctx, st.ID)
+		return st, rep, err
 	}
 	rep, err := l.Replace(ctx, st.Name, st.data)
 	return st, rep, err
