@@ -685,7 +685,7 @@ func (b *Bot) question(ctx context.Context, r reply, text string) {
 				tgbotapi.NewInlineKeyboardButtonData(r.t(msgSourcesButton), srcPrefix+b.remember(r.chat, a))))
 			markup = &kb
 		}
-		if err = b.sendHTML(ctx, r, Split(answerBlocks(a, r.lang), MaxMessage), markup, shown); err == nil {
+		if err = b.sendHTML(ctx, r, Split(answerBlocks(a, r.lang, b.docURL), MaxMessage), markup, shown); err == nil {
 			b.mem.Append(ctx, r.chat, answer.Turn{Question: text, Answer: a.Text})
 		}
 	}
@@ -807,6 +807,16 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	}
 	r := reply{chat: q.Message.Chat.ID, to: q.Message.MessageID}
 	b.sendHTML(ctx, r, Split(passageBlocks(a), MaxMessage), nil, 0)
+}
+
+// docURL returns the URL of a document of the corpus being served, or "".
+func (b *Bot) docURL(id string) string {
+	c := b.lib.Live().Index().Corpus()
+	i := sort.Search(len(c.Docs), func(i int) bool { return c.Docs[i].ID >= id })
+	if i < len(c.Docs) && c.Docs[i].ID == id {
+		return c.Docs[i].URL
+	}
+	return ""
 }
 
 // say sends a short reply written as Telegram HTML.

@@ -16,11 +16,15 @@ const MaxMessage = 4096
 // Messages are built from blocks, so any split falls between tags or
 // inside raw text that is escaped afterwards: never inside a tag or entity.
 type block struct {
-	tag  string // "", "b", "i" or "blockquote"
+	tag  string // "", "b", "i", "blockquote", or "a" (a link to href, in italics)
 	text string
+	href string
 }
 
 func (b block) render() string {
+	if b.tag == "a" {
+		return `<a href="` + html.EscapeString(b.href) + `"><i>` + html.EscapeString(b.text) + "</i></a>"
+	}
 	if b.tag == "" {
 		return html.EscapeString(b.text)
 	}
@@ -30,16 +34,23 @@ func (b block) render() string {
 func length(s string) int { return len(utf16.Encode([]rune(s))) }
 
 // answerBlocks renders an answer and the list of the articles it cites,
-// headed in language l.
-func answerBlocks(a answer.Answer, l string) []block {
+// headed in language l: each title links to its article's URL when
+// urlOf, given the document id, knows one, and ISO dates show as dates.
+func answerBlocks(a answer.Answer, l string, urlOf func(doc string) string) []block {
 	blocks := []block{{text: a.Text}}
 	if len(a.Citations) == 0 {
 		return blocks
 	}
 	blocks = append(blocks, block{text: "\n\n"}, block{tag: "b", text: tr(l, msgSourcesHeading)})
 	for _, c := range a.Citations {
-		blocks = append(blocks, block{text: fmt.Sprintf("\n[%d] ", c.N)}, block{tag: "i", text: c.Title})
-		if meta := joinNonEmpty(", ", c.Source, c.Date); meta != "" {
+		title := block{tag: "i", text: c.Title}
+		if urlOf != nil {
+			if u := safeLink(urlOf(c.Doc)); u != "" {
+				title = block{tag: "a", text: c.Title, href: u}
+			}
+		}
+		blocks = append(blocks, block{text: fmt.Sprintf("\n[%d] ", c.N)}, title)
+		if meta := joinNonEmpty(", ", c.Source, displayDate(l, c.Date)); meta != "" {
 			blocks = append(blocks, block{text: " — " + meta})
 		}
 	}
@@ -87,9 +98,9 @@ func Split(blocks []block, limit int) []string {
 			cur.WriteString(r)
 			continue
 		}
-		overhead := length(block{tag: b.tag}.render())
+		overhead := length(block{tag: b.tag, href: b.href}.render())
 		for _, piece := range cutText(b.text, limit-overhead) {
-			pr := block{tag: b.tag, text: piece}.render()
+			pr := block{tag: b.tag, text: piece, href: b.href}.render()
 			if length(cur.String())+length(pr) > limit {
 				flush()
 			}

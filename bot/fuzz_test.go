@@ -23,7 +23,7 @@ func FuzzSplit(f *testing.F) {
 		}
 		limit = 32 + abs(limit)%(MaxMessage-31)
 		a := answer.Answer{Text: text, Citations: []answer.Citation{{N: 1, Title: title, Source: "S", Date: "2021-12-07", Text: passage}}}
-		for _, blocks := range [][]block{answerBlocks(a, "en"), passageBlocks(a)} {
+		for _, blocks := range [][]block{answerBlocks(a, "en", nil), passageBlocks(a)} {
 			var shown strings.Builder
 			for _, m := range Split(blocks, limit) {
 				if n := length(m); n > limit {

@@ -109,7 +109,7 @@ func TestTr(t *testing.T) {
 func TestAnswerSourcesHeading(t *testing.T) {
 	a := answer.Answer{Text: "Они говорили два часа [1].", Citations: []answer.Citation{{N: 1, Title: "Talks", Source: "TASS"}}}
 	for l, want := range map[string]string{"ru": "<b>Источники</b>\n[1] <i>Talks</i>", "en": "<b>Sources</b>\n[1] <i>Talks</i>"} {
-		if got := strings.Join(Split(answerBlocks(a, l), MaxMessage), ""); !strings.Contains(got, want) {
+		if got := strings.Join(Split(answerBlocks(a, l, nil), MaxMessage), ""); !strings.Contains(got, want) {
 			t.Errorf("%s: %q lacks %q", l, got, want)
 		}
 	}

@@ -119,4 +119,3 @@ func (l *Library) StageRemove(ctx context.Context, id, owner string) (Staged, []
 	s.by[st.Token] = st
 	return st, found, nil
 }
-
