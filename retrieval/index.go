@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/talkbot/talkbot/corpus"
 )
@@ -28,50 +27,20 @@ type Options struct {
 // Index is a search index over the passages of one corpus.
 type Index struct {
 	corpus *corpus.Corpus
+	terms  dictionary
 	body   field
 	title  field
 	dense  *dense
 	embed  Embedder
 }
 
-// field holds the inverted index of one text field of every passage.
-type field struct {
-	terms  map[string][]posting
-	avgLen float64
-}
-
-// posting is one passage holding a term, with the term's BM25 weight in
-// it before IDF: tf·(k1+1) / (tf + k1·(1−b+b·len/avgLen)), computed once
-// at build time so a search only multiplies and adds.
-type posting struct {
-	passage uint32
-	w       float32
-}
-
-// accumulator holds the scores of one search: a score per passage, and
-// which passages were touched, so clearing costs what was used.
-type accumulator struct {
-	scores  []float64
-	touched []uint32
-}
-
-var accumulators = sync.Pool{New: func() any { return &accumulator{} }}
-
 // Build indexes every passage of c. With an Embedder it also embeds every
 // passage, which is the only part that can fail.
 func Build(ctx context.Context, c *corpus.Corpus, opts Options) (*Index, error) {
 	ix := &Index{corpus: c, embed: opts.Embedder}
-	an := newAnalyzer()
-	docTitles := make([][]string, len(c.Docs))
-	for i, d := range c.Docs {
-		docTitles[i] = an.terms(d.Title, nil)
+	if err := ix.buildLexical(); err != nil {
+		return nil, fmt.Errorf("build index: %w", err)
 	}
-	ix.body = buildField(len(c.Passages), func(i int, buf []string) []string {
-		return an.terms(c.Passages[i].Text, buf)
-	})
-	ix.title = buildField(len(c.Passages), func(i int, _ []string) []string {
-		return docTitles[c.Passages[i].Doc]
-	})
 	if opts.Embedder != nil {
 		d, err := buildDense(ctx, c, opts.Embedder, opts.EmbedBatch)
 		if err != nil {
@@ -82,54 +51,87 @@ func Build(ctx context.Context, c *corpus.Corpus, opts Options) (*Index, error) 
 	return ix, nil
 }
 
-// buildField indexes n passages, whose terms termsOf gives (appending
-// to buf[:0] if it likes). It goes over them twice: first to count, so
-// that every posting list is allocated once at its exact size, out of one
-// array; then to fill them. A build thus never holds every passage's terms
-// at once nor leaves grown-and-dropped posting lists behind, which keeps
-// a reload's peak memory close to the index's own size.
-func buildField(n int, termsOf func(i int, buf []string) []string) field {
-	lens := make([]uint32, n)
-	df := map[string]int{}
+// buildLexical indexes the passages' text and their articles' titles. It
+// goes over the passages twice: first to count each posting list's
+// postings and bytes, then to write them, compressed, into one array per
+// field carved at the exact size. A build thus never holds every
+// passage's terms at once nor leaves grown-and-dropped lists behind,
+// which keeps a reload's peak memory close to the index's own size.
+func (ix *Index) buildLexical() error {
+	c := ix.corpus
+	n := len(c.Passages)
+	if uint64(n) >= done {
+		return fmt.Errorf("%d passages: too many for one index", n)
+	}
+	an := newAnalyzer()
+	ids := map[string]uint32{}
+	var terms []string
+	id := func(t string) uint32 {
+		i, ok := ids[t]
+		if !ok {
+			i = uint32(len(terms))
+			ids[t] = i
+			terms = append(terms, t)
+		}
+		return i
+	}
+	// A title's terms and frequencies, once per article.
+	type termFreq struct{ id, tf uint32 }
+	titles := make([][]termFreq, len(c.Docs))
+	titleLens := make([]uint32, len(c.Docs))
 	counts := map[string]uint32{}
+	for d, doc := range c.Docs {
+		ts := an.terms(doc.Title, nil)
+		titleLens[d] = uint32(len(ts))
+		clear(counts)
+		for _, t := range ts {
+			counts[t]++
+		}
+		for t, tf := range counts {
+			titles[d] = append(titles[d], termFreq{id(t), tf})
+		}
+	}
+	body, title := newFieldBuilder(n), newFieldBuilder(n)
 	var buf []string
-	total, postings := 0, 0
-	for i := range n {
-		buf = termsOf(i, buf)
-		lens[i] = uint32(len(buf))
-		total += len(buf)
+	bodyTerms := func(i int) {
+		buf = an.terms(c.Passages[i].Text, buf)
 		clear(counts)
 		for _, t := range buf {
 			counts[t]++
 		}
-		for t := range counts {
-			df[t]++
-		}
-		postings += len(counts)
-	}
-	f := field{terms: make(map[string][]posting, len(df)), avgLen: 1}
-	if n > 0 && total > 0 {
-		f.avgLen = float64(total) / float64(n)
-	}
-	all := make([]posting, postings)
-	off := 0
-	for t, d := range df {
-		f.terms[t] = all[off : off : off+d]
-		off += d
 	}
 	for i := range n {
-		buf = termsOf(i, buf)
-		clear(counts)
-		for _, t := range buf {
-			counts[t]++
+		bodyTerms(i)
+		body.f.lens[i] = uint32(len(buf))
+		body.total += len(buf)
+		for t, tf := range counts {
+			body.count(id(t), uint32(i), tf)
 		}
-		norm := k1 * (1 - b + b*float64(lens[i])/f.avgLen)
-		for t, c := range counts {
-			tf := float64(c)
-			f.terms[t] = append(f.terms[t], posting{passage: uint32(i), w: float32(tf * (k1 + 1) / (tf + norm))})
+		d := c.Passages[i].Doc
+		title.f.lens[i] = titleLens[d]
+		title.total += int(titleLens[d])
+		for _, p := range titles[d] {
+			title.count(p.id, uint32(i), p.tf)
 		}
 	}
-	return f
+	dict, rank := newDictionary(terms)
+	if err := body.layout(rank, n); err != nil {
+		return fmt.Errorf("passage text: %w", err)
+	}
+	if err := title.layout(rank, n); err != nil {
+		return fmt.Errorf("titles: %w", err)
+	}
+	for i := range n {
+		bodyTerms(i)
+		for t, tf := range counts {
+			body.write(rank[ids[t]], uint32(i), tf)
+		}
+		for _, p := range titles[c.Passages[i].Doc] {
+			title.write(rank[p.id], uint32(i), p.tf)
+		}
+	}
+	ix.terms, ix.body, ix.title = dict, body.finish(), title.finish()
+	return nil
 }
 
 // Corpus returns the corpus the index was built from.
@@ -139,7 +141,13 @@ func (ix *Index) Corpus() *corpus.Corpus { return ix.corpus }
 func (ix *Index) Dense() bool { return ix.dense != nil }
 
 // DocFreq returns how many passages contain term in their body.
-func (ix *Index) DocFreq(term string) int { return len(ix.body.terms[term]) }
+func (ix *Index) DocFreq(term string) int {
+	t, ok := ix.terms.lookup(term)
+	if !ok {
+		return 0
+	}
+	return int(ix.body.df[t])
+}
 
 // IDF returns the BM25 inverse document frequency of a term over passage
 // bodies; unseen terms get the highest value.
@@ -179,89 +187,6 @@ func (ix *Index) Search(ctx context.Context, q Query, k int) ([]Hit, error) {
 	return Fuse(k, ix.SearchLexical(q, depth), ix.dense.search(vecs[0], depth)), nil
 }
 
-// SearchLexical is Search with BM25 alone.
-func (ix *Index) SearchLexical(q Query, k int) []Hit {
-	n := len(ix.corpus.Passages)
-	if n == 0 || k <= 0 {
-		return nil
-	}
-	acc := accumulators.Get().(*accumulator)
-	defer accumulators.Put(acc)
-	if len(acc.scores) < n {
-		acc.scores = make([]float64, n)
-	}
-	for _, t := range q.Terms {
-		ix.body.add(acc, t, n, 1*t.Weight)
-		ix.title.add(acc, t, n, titleBoost*t.Weight)
-	}
-	hits := topK(acc, k)
-	for _, p := range acc.touched {
-		acc.scores[p] = 0
-	}
-	acc.touched = acc.touched[:0]
-	return hits
-}
-
-func (f *field) add(acc *accumulator, t QueryTerm, n int, weight float64) {
-	ps := f.terms[t.Term]
-	if len(ps) == 0 {
-		return
-	}
-	w := idf(n, len(ps)) * weight
-	if w <= 0 {
-		return // would leave touched passages looking untouched
-	}
-	for _, p := range ps {
-		if acc.scores[p.passage] == 0 {
-			acc.touched = append(acc.touched, p.passage)
-		}
-		acc.scores[p.passage] += w * float64(p.w)
-	}
-}
-
-// topK returns the k best scored passages, best first, keeping only k
-// candidates at a time instead of sorting every match.
-func topK(acc *accumulator, k int) []Hit {
-	h := make([]Hit, 0, k+1)
-	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Passage > b.Passage }
-	for _, p := range acc.touched {
-		hit := Hit{Passage: int(p), Score: acc.scores[p]}
-		if len(h) == k && !worse(h[0], hit) {
-			continue
-		}
-		// h is a min-heap by worse: h[0] is the worst kept.
-		h = append(h, hit)
-		for i := len(h) - 1; i > 0; {
-			parent := (i - 1) / 2
-			if !worse(h[i], h[parent]) {
-				break
-			}
-			h[i], h[parent] = h[parent], h[i]
-			i = parent
-		}
-		if len(h) > k {
-			h[0] = h[len(h)-1]
-			h = h[:len(h)-1]
-			for i := 0; ; {
-				l, r, m := 2*i+1, 2*i+2, i
-				if l < len(h) && worse(h[l], h[m]) {
-					m = l
-				}
-				if r < len(h) && worse(h[r], h[m]) {
-					m = r
-				}
-				if m == i {
-					break
-				}
-				h[i], h[m] = h[m], h[i]
-				i = m
-			}
-		}
-	}
-	sortHits(h)
-	return h
-}
-
 func sortHits(hits []Hit) {
 	slices.SortFunc(hits, func(a, b Hit) int {
 		switch {
@@ -297,5 +222,6 @@ func Fuse(k int, rankings ...[]Hit) []Hit {
 
 // Contains reports whether any passage or title of the corpus has term.
 func (ix *Index) Contains(term string) bool {
-	return len(ix.body.terms[term]) > 0 || len(ix.title.terms[term]) > 0
+	t, ok := ix.terms.lookup(term)
+	return ok && (ix.body.df[t] > 0 || ix.title.df[t] > 0)
 }

@@ -1,0 +1,422 @@
+package retrieval
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// blockSize is how many postings a posting list keeps together: a search
+// skips whole blocks by their last passage, and bounds a block's scores
+// by its largest weight.
+const blockSize = 128
+
+// Sizes of the table of precomputed BM25 weights: term frequencies below
+// wtabTF in fields shorter than wtabLen terms, nearly every posting.
+const (
+	wtabTF  = 8
+	wtabLen = 512
+)
+
+// done is a cursor's passage once its list is used up; no corpus has
+// that many passages.
+const done = math.MaxUint32
+
+// dictionary maps every term of the index to its number: the terms,
+// sorted, laid end to end in one string, found by binary search. It costs
+// the terms' bytes and four more each, far less than a map.
+type dictionary struct {
+	text string
+	ends []uint32 // term i is text[ends[i-1]:ends[i]] (from 0 for i = 0)
+}
+
+func (d *dictionary) term(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = d.ends[i-1]
+	}
+	return d.text[start:d.ends[i]]
+}
+
+// lookup returns the number of term, if the index has it.
+func (d *dictionary) lookup(term string) (int, bool) {
+	lo, hi := 0, len(d.ends)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if d.term(mid) < term {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, lo < len(d.ends) && d.term(lo) == term
+}
+
+// block is what a posting list longer than one block keeps about each of
+// its blocks.
+type block struct {
+	last uint32  // the block's last passage
+	off  uint32  // where its first posting starts in the list's bytes
+	max  float32 // the largest term weight in it
+}
+
+// field holds the inverted index of one text field of every passage.
+//
+// A posting list is a run of bytes in data: for each passage holding the
+// term, in passage order, the gap from the previous one and whether the
+// term occurs more than once, in one variable-length integer (gap−1)·2 +
+// flag, followed by the term frequency − 2 when the flag is set. The BM25
+// weight of a posting, tf·(k1+1) / (tf + k1·(1−b+b·len/avgLen)), is
+// computed from the frequency and the passage's length exactly as it was
+// when postings stored it, so scores are the same to the last bit.
+type field struct {
+	data   []byte
+	off    []uint32  // term t's list is data[off[t]:off[t+1]]
+	df     []uint32  // passages holding term t
+	maxW   []float32 // the largest weight in term t's list
+	blk    []uint32  // term t's blocks are blocks[blk[t]:blk[t+1]]; none for lists of one block
+	blocks []block
+	lens   []uint32 // terms in each passage's field
+	avgLen float64
+	wtab   []float32 // weight by len·wtabTF + tf, for small ones
+}
+
+// weight returns the BM25 weight of a term occurring tf times in a field
+// of l terms.
+func (f *field) weight(tf, l uint32) float32 {
+	if tf < wtabTF && l < wtabLen {
+		return f.wtab[l*wtabTF+tf]
+	}
+	return tfWeight(tf, l, f.avgLen)
+}
+
+func tfWeight(tf, l uint32, avgLen float64) float32 {
+	t := float64(tf)
+	norm := k1 * (1 - b + b*float64(l)/avgLen)
+	return float32(t * (k1 + 1) / (t + norm))
+}
+
+// list returns the bytes and blocks of term t's posting list.
+func (f *field) list(t int) ([]byte, []block) {
+	var blocks []block
+	if f.blk[t+1] > f.blk[t] {
+		blocks = f.blocks[f.blk[t]:f.blk[t+1]]
+	}
+	return f.data[f.off[t]:f.off[t+1]], blocks
+}
+
+func uvarintLen(v uint32) uint32 {
+	n := uint32(1)
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func putUvarint(b []byte, v uint32) int {
+	i := 0
+	for v >= 0x80 {
+		b[i] = byte(v) | 0x80
+		v >>= 7
+		i++
+	}
+	b[i] = byte(v)
+	return i + 1
+}
+
+// uvarint decodes a variable-length integer at b[pos:] and returns it and
+// the position after it.
+func uvarint(b []byte, pos int) (uint32, int) {
+	c := b[pos]
+	if c < 0x80 {
+		return uint32(c), pos + 1
+	}
+	v := uint32(c & 0x7f)
+	for shift := 7; ; shift += 7 {
+		pos++
+		c = b[pos]
+		if c < 0x80 {
+			return v | uint32(c)<<shift, pos + 1
+		}
+		v |= uint32(c&0x7f) << shift
+	}
+}
+
+// postingLen is the number of bytes of a posting gap passages after the
+// previous one, with frequency tf.
+func postingLen(gap, tf uint32) uint32 {
+	if tf > 1 {
+		return uvarintLen((gap-1)<<1|1) + uvarintLen(tf-2)
+	}
+	return uvarintLen((gap - 1) << 1)
+}
+
+// fieldBuilder lays out the posting lists of one field in two passes over
+// the passages: the first counts each list's postings and bytes, the
+// second writes them into one array of the exact size.
+type fieldBuilder struct {
+	f     field
+	total int
+	// per term, in the numbering of the first pass
+	df, size, last []uint32
+}
+
+func newFieldBuilder(n int) *fieldBuilder {
+	return &fieldBuilder{f: field{lens: make([]uint32, n)}}
+}
+
+// count records, in the first pass, that passage i holds term id tf times.
+func (fb *fieldBuilder) count(id, i, tf uint32) {
+	for int(id) >= len(fb.df) {
+		fb.df = append(fb.df, 0)
+		fb.size = append(fb.size, 0)
+		fb.last = append(fb.last, done)
+	}
+	fb.df[id]++
+	fb.size[id] += postingLen(i-fb.last[id], tf) // from done, i+1 wraps to the gap
+	fb.last[id] = i
+}
+
+// layout carves the lists out of one array, in the order of the sorted
+// terms (rank gives each first-pass id its place), and readies the second
+// pass. It fails if the lists do not fit in 4 GiB.
+func (fb *fieldBuilder) layout(rank []uint32, n int) error {
+	terms := len(rank)
+	for len(fb.df) < terms {
+		fb.df = append(fb.df, 0)
+		fb.size = append(fb.size, 0)
+		fb.last = append(fb.last, done)
+	}
+	f := &fb.f
+	f.avgLen = 1
+	if n > 0 && fb.total > 0 {
+		f.avgLen = float64(fb.total) / float64(n)
+	}
+	f.wtab = make([]float32, wtabLen*wtabTF)
+	for l := range uint32(wtabLen) {
+		for tf := uint32(1); tf < wtabTF; tf++ {
+			f.wtab[l*wtabTF+tf] = tfWeight(tf, l, f.avgLen)
+		}
+	}
+	f.off = make([]uint32, terms+1)
+	f.df = make([]uint32, terms)
+	f.maxW = make([]float32, terms)
+	f.blk = make([]uint32, terms+1)
+	for id := range terms {
+		r := rank[id]
+		f.df[r] = fb.df[id]
+		f.off[r+1] = fb.size[id] // sizes now, offsets below
+		if d := fb.df[id]; d > blockSize {
+			f.blk[r+1] = (d + blockSize - 1) / blockSize
+		}
+	}
+	var bytes uint64
+	for r := range terms {
+		bytes += uint64(f.off[r+1])
+		if bytes > math.MaxUint32 {
+			return fmt.Errorf("posting lists over 4 GiB")
+		}
+		f.off[r+1] = f.off[r] + f.off[r+1]
+		f.blk[r+1] += f.blk[r]
+	}
+	f.data = make([]byte, f.off[terms])
+	f.blocks = make([]block, f.blk[terms])
+	// The second pass writes term r's next posting at size[r], and counts
+	// its postings in df[r] again: reuse the first pass's arrays, by rank.
+	fb.size = slices.Clone(f.off[:terms])
+	fb.df = make([]uint32, terms)
+	for r := range fb.last {
+		fb.last[r] = done
+	}
+	return nil
+}
+
+// write records, in the second pass, that passage i holds term r (by
+// rank) tf times.
+func (fb *fieldBuilder) write(r, i, tf uint32) {
+	f := &fb.f
+	w := f.weight(tf, f.lens[i])
+	gap := i - fb.last[r]
+	fb.last[r] = i
+	at := fb.size[r]
+	if f.blk[r+1] > f.blk[r] {
+		bl := &f.blocks[f.blk[r]+fb.df[r]/blockSize]
+		if fb.df[r]%blockSize == 0 {
+			bl.off = at - f.off[r]
+		}
+		bl.last = i
+		bl.max = max(bl.max, w)
+	}
+	fb.df[r]++
+	f.maxW[r] = max(f.maxW[r], w)
+	if tf > 1 {
+		at += uint32(putUvarint(f.data[at:], (gap-1)<<1|1))
+		at += uint32(putUvarint(f.data[at:], tf-2))
+	} else {
+		at += uint32(putUvarint(f.data[at:], (gap-1)<<1))
+	}
+	fb.size[r] = at
+}
+
+// finish returns the field, dropping what only building needed.
+func (fb *fieldBuilder) finish() field {
+	f := fb.f
+	*fb = fieldBuilder{}
+	return f
+}
+
+// newDictionary returns the dictionary of terms (numbered as given) and
+// the rank of each term's number in it.
+func newDictionary(terms []string) (dictionary, []uint32) {
+	order := make([]uint32, len(terms))
+	size := 0
+	for i, t := range terms {
+		order[i] = uint32(i)
+		size += len(t)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(terms[a], terms[b]) })
+	rank := make([]uint32, len(terms))
+	var sb strings.Builder
+	sb.Grow(size)
+	d := dictionary{ends: make([]uint32, len(terms))}
+	for r, id := range order {
+		rank[id] = uint32(r)
+		sb.WriteString(terms[id])
+		d.ends[r] = uint32(sb.Len())
+	}
+	d.text = sb.String()
+	return d, rank
+}
+
+// cursor walks one posting list of a search.
+type cursor struct {
+	f       *field
+	data    []byte
+	blocks  []block
+	df      uint32
+	i       uint32 // postings read
+	pos     int
+	doc     uint32 // the current posting's passage, or done
+	tf      uint32
+	weight  float64 // idf · field boost · query weight
+	bound   float64 // weight · the list's largest term weight
+	shallow int     // a block at or before the one holding the postings still to be looked at
+}
+
+func (c *cursor) init(f *field, t int, weight float64) {
+	c.f = f
+	c.data, c.blocks = f.list(t)
+	c.df = f.df[t]
+	c.i, c.pos, c.doc, c.shallow = 0, 0, done, 0 // done+gap wraps to the first passage
+	c.weight = weight
+	c.bound = weight * float64(f.maxW[t])
+	c.next()
+}
+
+// next moves to the next posting.
+func (c *cursor) next() {
+	if c.i == c.df {
+		c.doc = done
+		return
+	}
+	var v uint32
+	v, c.pos = uvarint(c.data, c.pos)
+	c.doc += v>>1 + 1
+	c.tf = 1
+	if v&1 != 0 {
+		c.tf, c.pos = uvarint(c.data, c.pos)
+		c.tf += 2
+	}
+	c.i++
+}
+
+// advance moves to the first posting at or after passage target,
+// skipping whole blocks that end before it.
+func (c *cursor) advance(target uint32) {
+	if c.doc >= target {
+		return
+	}
+	if c.blocks != nil {
+		bl := int(c.i-1) / blockSize
+		if c.blocks[bl].last < target {
+			for bl++; bl < len(c.blocks) && c.blocks[bl].last < target; bl++ {
+			}
+			if bl == len(c.blocks) {
+				c.i, c.doc = c.df, done
+				return
+			}
+			c.pos = int(c.blocks[bl].off)
+			c.i = uint32(bl * blockSize)
+			c.doc = c.blocks[bl-1].last
+		}
+	}
+	for c.next(); c.doc < target; c.next() {
+	}
+}
+
+// score returns the cursor's contribution to the score of its passage.
+func (c *cursor) score() float64 {
+	return c.weight * float64(c.f.weight(c.tf, c.f.lens[c.doc]))
+}
+
+// windowMax bounds what the list adds to any passage in [lo, hi]: its
+// weight times the largest term weight of its blocks that overlap the
+// window; nothing if its next posting is known to lie past it.
+func (c *cursor) windowMax(lo, hi uint32) float64 {
+	if c.doc == done || c.doc > hi {
+		return 0
+	}
+	if c.blocks == nil {
+		return c.bound
+	}
+	bl := max(c.shallow, int(c.i-1)/blockSize)
+	for bl < len(c.blocks) && c.blocks[bl].last < lo {
+		bl++
+	}
+	c.shallow = bl
+	if bl == len(c.blocks) {
+		return 0
+	}
+	m := c.blocks[bl].max
+	for ; c.blocks[bl].last < hi && bl+1 < len(c.blocks); bl++ {
+		m = max(m, c.blocks[bl+1].max)
+	}
+	return c.weight * float64(m)
+}
+
+// advanceShallow moves the cursor's block pointer, without decoding, to
+// the block holding the first posting at or after target.
+func (c *cursor) advanceShallow(target uint32) {
+	if c.blocks == nil {
+		return
+	}
+	bl := max(c.shallow, int(c.i-1)/blockSize)
+	for bl < len(c.blocks) && c.blocks[bl].last < target {
+		bl++
+	}
+	c.shallow = bl
+}
+
+// nextAtLeast returns a passage at or after target that no posting of
+// the list at or after target comes before: the current posting's if it
+// is there, else the first passage after the block before the shallow
+// block, else target; done if the list has nothing from target on. A list
+// of one block is simply advanced.
+func (c *cursor) nextAtLeast(target uint32) uint32 {
+	if c.doc >= target {
+		return c.doc
+	}
+	if c.blocks == nil {
+		c.advance(target) // one block at most: cheap to decode
+		return c.doc
+	}
+	if c.shallow == len(c.blocks) {
+		return done
+	}
+	if c.shallow > 0 {
+		return max(target, c.blocks[c.shallow-1].last+1)
+	}
+	return target
+}
