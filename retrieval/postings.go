@@ -10,7 +10,7 @@ import (
 // blockSize is how many postings a posting list keeps together: a search
 // skips whole blocks by their last passage, and bounds a block's scores
 // by its largest weight.
-const blockSize = 128
+const blockSize = 32
 
 // Sizes of the table of precomputed BM25 weights: term frequencies below
 // wtabTF in fields shorter than wtabLen terms, nearly every posting.
@@ -70,16 +70,44 @@ type block struct {
 // weight of a posting, tf·(k1+1) / (tf + k1·(1−b+b·len/avgLen)), is
 // computed from the frequency and the passage's length exactly as it was
 // when postings stored it, so scores are the same to the last bit.
+//
+// A term's postings in a field of layerMin passages or more are split by
+// weight into layers, each its own list in passage order (impact layers):
+// the few postings of high weight, then the middle, then the many of low
+// weight, which a search can then bound apart and mostly skip.
 type field struct {
 	data   []byte
-	off    []uint32  // term t's list is data[off[t]:off[t+1]]
-	df     []uint32  // passages holding term t
-	maxW   []float32 // the largest weight in term t's list
-	blk    []uint32  // term t's blocks are blocks[blk[t]:blk[t+1]]; none for lists of one block
+	lists  []list   // and one more, so that list l ends where l+1 starts
+	terms  []uint32 // term t's lists are lists[terms[t]:terms[t+1]]
 	blocks []block
 	lens   []uint32 // terms in each passage's field
 	avgLen float64
 	wtab   []float32 // weight by len·wtabTF + tf, for small ones
+}
+
+// list is where a posting list lies and what bounds it.
+type list struct {
+	off  uint32  // its bytes are data[off:] up to the next list's
+	blk  uint32  // its blocks are blocks[blk:] up to the next list's; none for one block
+	df   uint32  // its postings
+	maxW float32 // its largest term weight
+}
+
+// Impact layers: lists of at least layerMin postings are split where the
+// weight falls below these fractions of the largest.
+const layerMin = 512
+
+var layerCuts = [...]float32{0.8, 0.6}
+
+const layers = uint32(len(layerCuts)) + 1
+
+// df returns the passages holding term t.
+func (f *field) df(t int) int {
+	n := 0
+	for _, l := range f.lists[f.terms[t]:f.terms[t+1]] {
+		n += int(l.df)
+	}
+	return n
 }
 
 // weight returns the BM25 weight of a term occurring tf times in a field
@@ -95,15 +123,6 @@ func tfWeight(tf, l uint32, avgLen float64) float32 {
 	t := float64(tf)
 	norm := k1 * (1 - b + b*float64(l)/avgLen)
 	return float32(t * (k1 + 1) / (t + norm))
-}
-
-// list returns the bytes and blocks of term t's posting list.
-func (f *field) list(t int) ([]byte, []block) {
-	var blocks []block
-	if f.blk[t+1] > f.blk[t] {
-		blocks = f.blocks[f.blk[t]:f.blk[t+1]]
-	}
-	return f.data[f.off[t]:f.off[t+1]], blocks
 }
 
 func uvarintLen(v uint32) uint32 {
@@ -153,14 +172,26 @@ func postingLen(gap, tf uint32) uint32 {
 	return uvarintLen((gap - 1) << 1)
 }
 
-// fieldBuilder lays out the posting lists of one field in two passes over
-// the passages: the first counts each list's postings and bytes, the
-// second writes them into one array of the exact size.
+// fieldBuilder lays out the posting lists of one field in three passes
+// over the passages: the first counts each term's postings and finds the
+// most its weight can be, the second counts each list's postings and
+// bytes, the third writes them into one array of the exact size.
 type fieldBuilder struct {
 	f     field
 	total int
 	// per term, in the numbering of the first pass
-	df, size, last []uint32
+	stat []termStat
+	cut  [][len(layerCuts)]float32 // where a long list's layers split
+	base []uint32                  // the term's first list
+	// per term and layer
+	size, last, postings []uint32
+}
+
+// termStat is what the first pass learns of a term in a field.
+type termStat struct {
+	df     uint32
+	minLen [4]uint32 // the shortest field holding it once, twice, three times, and more
+	maxTF  uint32
 }
 
 func newFieldBuilder(n int) *fieldBuilder {
@@ -169,25 +200,22 @@ func newFieldBuilder(n int) *fieldBuilder {
 
 // count records, in the first pass, that passage i holds term id tf times.
 func (fb *fieldBuilder) count(id, i, tf uint32) {
-	for int(id) >= len(fb.df) {
-		fb.df = append(fb.df, 0)
-		fb.size = append(fb.size, 0)
-		fb.last = append(fb.last, done)
+	for int(id) >= len(fb.stat) {
+		fb.stat = append(fb.stat, termStat{minLen: [4]uint32{done, done, done, done}})
 	}
-	fb.df[id]++
-	fb.size[id] += postingLen(i-fb.last[id], tf) // from done, i+1 wraps to the gap
-	fb.last[id] = i
+	st := &fb.stat[id]
+	st.df++
+	bucket := min(tf, 4) - 1
+	st.minLen[bucket] = min(st.minLen[bucket], fb.f.lens[i])
+	st.maxTF = max(st.maxTF, tf)
 }
 
-// layout carves the lists out of one array, in the order of the sorted
-// terms (rank gives each first-pass id its place), and readies the second
-// pass. It fails if the lists do not fit in 4 GiB.
-func (fb *fieldBuilder) layout(rank []uint32, n int) error {
-	terms := len(rank)
-	for len(fb.df) < terms {
-		fb.df = append(fb.df, 0)
-		fb.size = append(fb.size, 0)
-		fb.last = append(fb.last, done)
+// sizing ends the first pass: it sets the average length and each long
+// list's layer cuts, from a bound on its largest weight (the weight only
+// grows with tf and falls with length), and readies the second pass.
+func (fb *fieldBuilder) sizing(terms, n int) {
+	for len(fb.stat) < terms {
+		fb.stat = append(fb.stat, termStat{minLen: [4]uint32{done, done, done, done}})
 	}
 	f := &fb.f
 	f.avgLen = 1
@@ -200,64 +228,130 @@ func (fb *fieldBuilder) layout(rank []uint32, n int) error {
 			f.wtab[l*wtabTF+tf] = tfWeight(tf, l, f.avgLen)
 		}
 	}
-	f.off = make([]uint32, terms+1)
-	f.df = make([]uint32, terms)
-	f.maxW = make([]float32, terms)
-	f.blk = make([]uint32, terms+1)
-	for id := range terms {
-		r := rank[id]
-		f.df[r] = fb.df[id]
-		f.off[r+1] = fb.size[id] // sizes now, offsets below
-		if d := fb.df[id]; d > blockSize {
-			f.blk[r+1] = (d + blockSize - 1) / blockSize
+	fb.cut = make([][len(layerCuts)]float32, terms)
+	for id, st := range fb.stat {
+		if st.df < layerMin {
+			continue
+		}
+		var most float32
+		for bucket, l := range st.minLen {
+			if l != done {
+				tf := uint32(bucket) + 1
+				if bucket == 3 {
+					tf = st.maxTF
+				}
+				most = max(most, f.weight(tf, l))
+			}
+		}
+		for j, c := range layerCuts {
+			fb.cut[id][j] = c * most
 		}
 	}
-	var bytes uint64
-	for r := range terms {
-		bytes += uint64(f.off[r+1])
-		if bytes > math.MaxUint32 {
+	fb.size = make([]uint32, terms*int(layers))
+	fb.postings = make([]uint32, terms*int(layers))
+	fb.last = make([]uint32, terms*int(layers))
+	for k := range fb.last {
+		fb.last[k] = done
+	}
+}
+
+// layer returns the layer of a posting of weight w of term id.
+func (fb *fieldBuilder) layer(id uint32, w float32) uint32 {
+	if fb.stat[id].df < layerMin {
+		return 0
+	}
+	for j, c := range fb.cut[id] {
+		if w >= c {
+			return uint32(j)
+		}
+	}
+	return layers - 1
+}
+
+// measure records, in the second pass, that passage i holds term id tf
+// times.
+func (fb *fieldBuilder) measure(id, i, tf uint32) {
+	k := id*layers + fb.layer(id, fb.f.weight(tf, fb.f.lens[i]))
+	fb.size[k] += postingLen(i-fb.last[k], tf) // from done, i+1 wraps to the gap
+	fb.postings[k]++
+	fb.last[k] = i
+}
+
+// layout carves the lists out of one array, in the order of the sorted
+// terms (rank gives each first-pass id its place), and readies the third
+// pass. It fails if the lists do not fit in 4 GiB.
+func (fb *fieldBuilder) layout(rank []uint32) error {
+	f := &fb.f
+	terms := len(rank)
+	order := make([]uint32, terms)
+	for id, r := range rank {
+		order[r] = uint32(id)
+	}
+	f.terms = make([]uint32, terms+1)
+	fb.base = make([]uint32, terms)
+	var off, blk uint64
+	for r, id := range order {
+		f.terms[r] = uint32(len(f.lists))
+		fb.base[id] = uint32(len(f.lists))
+		nl := uint32(0)
+		switch df := fb.stat[id].df; {
+		case df >= layerMin:
+			nl = layers
+		case df > 0:
+			nl = 1
+		}
+		for layer := range nl {
+			k := id*layers + layer
+			f.lists = append(f.lists, list{off: uint32(off), blk: uint32(blk), df: fb.postings[k]})
+			off += uint64(fb.size[k])
+			if d := fb.postings[k]; d > blockSize {
+				blk += uint64((d + blockSize - 1) / blockSize)
+			}
+			// The third pass writes the list's next posting at size[k].
+			fb.size[k] = uint32(off) - fb.size[k]
+			fb.postings[k] = 0
+			fb.last[k] = done
+		}
+		if off > math.MaxUint32 {
 			return fmt.Errorf("posting lists over 4 GiB")
 		}
-		f.off[r+1] = f.off[r] + f.off[r+1]
-		f.blk[r+1] += f.blk[r]
 	}
-	f.data = make([]byte, f.off[terms])
-	f.blocks = make([]block, f.blk[terms])
-	// The second pass writes term r's next posting at size[r], and counts
-	// its postings in df[r] again: reuse the first pass's arrays, by rank.
-	fb.size = slices.Clone(f.off[:terms])
-	fb.df = make([]uint32, terms)
-	for r := range fb.last {
-		fb.last[r] = done
-	}
+	f.terms[terms] = uint32(len(f.lists))
+	f.lists = append(f.lists, list{off: uint32(off), blk: uint32(blk)})
+	f.lists = slices.Clip(f.lists)
+	f.data = make([]byte, off)
+	f.blocks = make([]block, blk)
 	return nil
 }
 
-// write records, in the second pass, that passage i holds term r (by
-// rank) tf times.
-func (fb *fieldBuilder) write(r, i, tf uint32) {
+// write records, in the third pass, that passage i holds term id tf
+// times.
+func (fb *fieldBuilder) write(id, i, tf uint32) {
 	f := &fb.f
 	w := f.weight(tf, f.lens[i])
-	gap := i - fb.last[r]
-	fb.last[r] = i
-	at := fb.size[r]
-	if f.blk[r+1] > f.blk[r] {
-		bl := &f.blocks[f.blk[r]+fb.df[r]/blockSize]
-		if fb.df[r]%blockSize == 0 {
-			bl.off = at - f.off[r]
+	layer := fb.layer(id, w)
+	k := id*layers + layer
+	l := &f.lists[fb.base[id]+layer]
+	gap := i - fb.last[k]
+	fb.last[k] = i
+	at := fb.size[k]
+	if next := f.lists[fb.base[id]+layer+1].blk; next > l.blk {
+		bl := &f.blocks[l.blk+fb.postings[k]/blockSize]
+		if fb.postings[k]%blockSize == 0 {
+			bl.off = at - l.off
 		}
 		bl.last = i
 		bl.max = max(bl.max, w)
 	}
-	fb.df[r]++
-	f.maxW[r] = max(f.maxW[r], w)
+	fb.postings[k]++
+	l.maxW = max(l.maxW, w)
 	if tf > 1 {
 		at += uint32(putUvarint(f.data[at:], (gap-1)<<1|1))
 		at += uint32(putUvarint(f.data[at:], tf-2))
 	} else {
 		at += uint32(putUvarint(f.data[at:], (gap-1)<<1))
 	}
-	fb.size[r] = at
+	fb.size[k] = at
 }
 
 // finish returns the field, dropping what only building needed.
@@ -303,15 +397,21 @@ type cursor struct {
 	weight  float64 // idf · field boost · query weight
 	bound   float64 // weight · the list's largest term weight
 	shallow int     // a block at or before the one holding the postings still to be looked at
+	slot    int     // the term and field it is a layer of, in query order
 }
 
-func (c *cursor) init(f *field, t int, weight float64) {
+func (c *cursor) init(f *field, l int, weight float64) {
 	c.f = f
-	c.data, c.blocks = f.list(t)
-	c.df = f.df[t]
+	li, next := f.lists[l], f.lists[l+1]
+	c.data = f.data[li.off:next.off]
+	c.blocks = nil
+	if next.blk > li.blk {
+		c.blocks = f.blocks[li.blk:next.blk]
+	}
+	c.df = li.df
 	c.i, c.pos, c.doc, c.shallow = 0, 0, done, 0 // done+gap wraps to the first passage
 	c.weight = weight
-	c.bound = weight * float64(f.maxW[t])
+	c.bound = weight * float64(li.maxW)
 	c.next()
 }
 

@@ -25,11 +25,14 @@ type search struct {
 	// run: per passage of the window, the sum of the contributions found
 	// so far, which cursors contributed, and their weights (window
 	// entries per cursor); which passages were touched.
-	partial [window]float64
-	mask    [window]uint64
-	weights []float32
-	touched [window / 64]uint64
-	maxes   []float64
+	partial  [window]float64
+	mask     [window]uint64
+	slotMask [window]uint64 // which slots contributed
+	weights  []float32
+	touched  [window / 64]uint64
+	maxes    []float64
+	slots    int       // term-field pairs; a cursor's slot says which
+	slotMax  []float64 // prefixBounds: the largest bound of each slot so far
 }
 
 // window is how many passages run scores at a time; maxWindowLists how
@@ -60,6 +63,7 @@ func (ix *Index) SearchLexical(q Query, k int) []Hit {
 	s := searches.Get().(*search)
 	defer searches.Put(s)
 	s.cursors = s.cursors[:0]
+	s.slots = 0
 	for _, t := range q.Terms {
 		id, ok := ix.terms.lookup(t.Term)
 		if !ok {
@@ -74,19 +78,42 @@ func (ix *Index) SearchLexical(q Query, k int) []Hit {
 	return s.run(k)
 }
 
-// add puts term t of field f in the search, unless it is in no passage of
-// the field or counts for nothing.
+// add puts term t of field f in the search, a cursor for each of its
+// lists, unless it is in no passage of the field or counts for nothing.
 func (s *search) add(f *field, t, n int, weight float64) {
-	df := f.df[t]
+	df := f.df(t)
 	if df == 0 {
 		return
 	}
-	w := idf(n, int(df)) * weight
+	w := idf(n, df) * weight
 	if !(w > 0) {
 		return
 	}
-	s.cursors = append(s.cursors, cursor{})
-	s.cursors[len(s.cursors)-1].init(f, t, w)
+	for l := f.terms[t]; l < f.terms[t+1]; l++ {
+		if f.lists[l].df > 0 {
+			s.cursors = append(s.cursors, cursor{slot: s.slots})
+			s.cursors[len(s.cursors)-1].init(f, int(l), w)
+		}
+	}
+	s.slots++
+}
+
+// prefixBounds sets bounds[j] to the most the lists order[0..j] can add
+// to a passage, given each list's bound in bound: the layers of one term
+// in one field are disjoint, so they add only their largest. The order
+// must be by bound, smallest first.
+func (s *search) prefixBounds(bound func(o int) float64) {
+	s.slotMax = slices.Grow(s.slotMax[:0], s.slots)[:s.slots]
+	clear(s.slotMax)
+	sum := 0.0
+	for j, o := range s.order {
+		v, sl := bound(o), s.cursors[o].slot
+		if v > s.slotMax[sl] {
+			sum += v - s.slotMax[sl]
+			s.slotMax[sl] = v
+		}
+		s.bounds[j] = sum * slack
+	}
 }
 
 // runDAAT is run for queries of more than 64 term-field lists: passage
@@ -108,12 +135,8 @@ func (s *search) runDAAT(k int) []Hit {
 		}
 	}
 	// bounds[j]: the most the cursors order[0..j] can add up to.
-	s.bounds = s.bounds[:0]
-	sum := 0.0
-	for _, c := range s.order {
-		sum += cs[c].bound
-		s.bounds = append(s.bounds, sum*slack)
-	}
+	s.bounds = slices.Grow(s.bounds[:0], m)[:m]
+	s.prefixBounds(func(o int) float64 { return cs[o].bound })
 	s.scores = slices.Grow(s.scores[:0], m)[:m]
 	s.hit = slices.Grow(s.hit[:0], m)[:m]
 	clear(s.hit)
@@ -259,11 +282,9 @@ func (s *search) run(k int) []Hit {
 				s.order[j], s.order[j-1] = s.order[j-1], s.order[j]
 			}
 		}
-		sum := 0.0
+		s.prefixBounds(func(o int) float64 { return s.maxes[o] })
 		essential := 0 // order[essential:] are scored in full
-		for j, o := range s.order {
-			sum += s.maxes[o]
-			s.bounds[j] = sum * slack
+		for j := range s.order {
 			if s.bounds[j] <= threshold {
 				essential = j + 1
 			}
@@ -293,7 +314,7 @@ func (s *search) scoreWindow(lo, hi uint32, essential int) {
 	for _, o := range s.order[essential:] {
 		c := &cs[o]
 		c.advance(lo)
-		bit := uint64(1) << o
+		bit, slotBit := uint64(1)<<o, uint64(1)<<c.slot
 		ws := s.weights[o*window : (o+1)*window]
 		for c.doc <= hi {
 			d := c.doc - lo
@@ -302,6 +323,7 @@ func (s *search) scoreWindow(lo, hi uint32, essential int) {
 				s.touched[d/64] |= 1 << (d % 64)
 			}
 			s.mask[d] |= bit
+			s.slotMask[d] |= slotBit
 			ws[d] = w
 			s.partial[d] += c.weight * float64(w)
 			c.next()
@@ -327,10 +349,14 @@ func (s *search) collect(h []Hit, k int, lo uint32, essential int, threshold flo
 				}
 				o := s.order[j]
 				c := &cs[o]
+				if s.slotMask[d]&(1<<c.slot) != 0 {
+					continue // another layer of the term has the passage
+				}
 				c.advance(lo + d)
 				if c.doc == lo+d {
 					w := c.f.weight(c.tf, c.f.lens[c.doc])
 					s.mask[d] |= 1 << o
+					s.slotMask[d] |= 1 << c.slot
 					s.weights[o*window+int(d)] = w
 					p += c.weight * float64(w)
 				}
@@ -352,6 +378,7 @@ func (s *search) collect(h []Hit, k int, lo uint32, essential int, threshold flo
 				}
 			}
 			s.mask[d] = 0
+			s.slotMask[d] = 0
 			s.partial[d] = 0
 		}
 		s.touched[wi] = 0
