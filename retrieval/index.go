@@ -114,20 +114,31 @@ func (ix *Index) buildLexical() error {
 			title.count(p.id, uint32(i), p.tf)
 		}
 	}
+	body.sizing(len(terms), n)
+	title.sizing(len(terms), n)
+	for i := range n {
+		bodyTerms(i)
+		for t, tf := range counts {
+			body.measure(ids[t], uint32(i), tf)
+		}
+		for _, p := range titles[c.Passages[i].Doc] {
+			title.measure(p.id, uint32(i), p.tf)
+		}
+	}
 	dict, rank := newDictionary(terms)
-	if err := body.layout(rank, n); err != nil {
+	if err := body.layout(rank); err != nil {
 		return fmt.Errorf("passage text: %w", err)
 	}
-	if err := title.layout(rank, n); err != nil {
+	if err := title.layout(rank); err != nil {
 		return fmt.Errorf("titles: %w", err)
 	}
 	for i := range n {
 		bodyTerms(i)
 		for t, tf := range counts {
-			body.write(rank[ids[t]], uint32(i), tf)
+			body.write(ids[t], uint32(i), tf)
 		}
 		for _, p := range titles[c.Passages[i].Doc] {
-			title.write(rank[p.id], uint32(i), p.tf)
+			title.write(p.id, uint32(i), p.tf)
 		}
 	}
 	ix.terms, ix.body, ix.title = dict, body.finish(), title.finish()
@@ -146,7 +157,7 @@ func (ix *Index) DocFreq(term string) int {
 	if !ok {
 		return 0
 	}
-	return int(ix.body.df[t])
+	return ix.body.df(t)
 }
 
 // IDF returns the BM25 inverse document frequency of a term over passage
@@ -223,5 +234,5 @@ func Fuse(k int, rankings ...[]Hit) []Hit {
 // Contains reports whether any passage or title of the corpus has term.
 func (ix *Index) Contains(term string) bool {
 	t, ok := ix.terms.lookup(term)
-	return ok && (ix.body.df[t] > 0 || ix.title.df[t] > 0)
+	return ok && (ix.body.df(t) > 0 || ix.title.df(t) > 0)
 }
