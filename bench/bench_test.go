@@ -5,25 +5,30 @@
 //
 // Reproduce (see docs/BENCHMARKS.md):
 //
-//	cd bench && go test -run 'Test' -bench . -benchtime 2s -timeout 90m -v .
+//	cd bench && go test -run 'Test' -bench . -benchtime 2s -timeout 120m -v .
 package bench
 
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/talkbot/talkbot/bench/internal/before"
 	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/internal/corpusgen"
 	"github.com/talkbot/talkbot/qa"
+	"github.com/talkbot/talkbot/retrieval"
 )
 
-// size is one corpus size; only talkbot runs at the sizes marked alone,
-// where the other engines' builds would take the run's whole budget.
+// size is one corpus size; only talkbot (now and before) runs at the
+// sizes marked alone, where the other engines' builds would take the
+// run's whole budget.
 type size struct {
 	name  string
 	n     int
@@ -60,7 +65,7 @@ func generated(tb testing.TB, n int) *corpusgen.Generated {
 func BenchmarkSearch(b *testing.B) {
 	for _, sz := range sizes {
 		for _, e := range engines {
-			if sz.alone && e.name != "talkbot" {
+			if sz.alone && !strings.HasPrefix(e.name, "talkbot") {
 				continue
 			}
 			b.Run(e.name+"/n="+sz.name, func(b *testing.B) {
@@ -105,22 +110,26 @@ func heapAfter(b *testing.B, build func() searcher) (searcher, uint64) {
 func BenchmarkBuild(b *testing.B) {
 	for _, sz := range sizes {
 		for _, e := range engines {
-			if sz.alone && e.name != "talkbot" {
+			if sz.alone && !strings.HasPrefix(e.name, "talkbot") {
 				continue
 			}
 			b.Run(e.name+"/n="+sz.name, func(b *testing.B) {
 				g := generated(b, sz.n)
 				var heap uint64
+				var disk int64
 				for b.Loop() {
 					var s searcher
 					s, heap = heapAfter(b, func() searcher { return e.build(b, g.Corpus) })
 					b.StopTimer()
+					disk = s.diskBytes()
 					if err := s.close(); err != nil {
 						b.Fatal(err)
 					}
 					b.StartTimer()
 				}
-				b.ReportMetric(float64(heap)/float64(len(g.Corpus.Passages)), "heapB/passage")
+				n := float64(len(g.Corpus.Passages))
+				b.ReportMetric(float64(heap)/n, "heapB/passage")
+				b.ReportMetric(float64(disk)/n, "diskB/passage")
 			})
 		}
 	}
@@ -186,10 +195,18 @@ func TestRecall(t *testing.T) {
 			dev = append(dev, question{text: c.Question, docs: c.Docs})
 		}
 	}
+	// talkbot-before returns what talkbot does (TestSameAsBefore), and
+	// bluge-mem what bluge does.
+	var recallEngines []engine
+	for _, e := range engines {
+		if e.name != "talkbot-before" && e.name != "bluge-mem" {
+			recallEngines = append(recallEngines, e)
+		}
+	}
 	report := func(name string, c *corpus.Corpus, qs []question) map[string]float64 {
 		out := map[string]float64{}
 		line := fmt.Sprintf("recall@3 %-28s", name)
-		for _, e := range engines {
+		for _, e := range recallEngines {
 			s := e.build(t, c)
 			out[e.name] = recallAt3(t, c, s, qs)
 			if err := s.close(); err != nil {
@@ -218,9 +235,52 @@ func TestRecall(t *testing.T) {
 			}
 		}
 		line := fmt.Sprintf("recall@3 %-28s", fmt.Sprintf("shared names n=%d mean", n))
-		for _, e := range engines {
+		for _, e := range recallEngines {
 			line += fmt.Sprintf("  %s %.3f", e.name, mean[e.name])
 		}
 		t.Log(line)
+	}
+}
+
+// TestSameAsBefore checks, at 100k and 1M passages, that talkbot's search
+// returns exactly what the exhaustive search before issue 14 returned
+// (same passages, same order, same scores) for the 500 generated
+// questions and 500 random queries, at k = 3 and 10. The retrieval
+// package checks the same at smaller sizes against its own copy.
+func TestSameAsBefore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 1M-passage indexes")
+	}
+	for _, n := range []int{100000, 1000000} {
+		g := generated(t, n)
+		c := g.Corpus
+		ix, err := retrieval.Build(context.Background(), c, retrieval.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := before.Build(c)
+		var queries []retrieval.Query
+		for _, q := range g.Questions {
+			queries = append(queries, retrieval.NewQuery(q.Text))
+		}
+		r := rand.New(rand.NewPCG(uint64(n), 7))
+		for range 500 {
+			var words []string
+			for range 1 + r.IntN(6) {
+				p := c.Passages[r.IntN(len(c.Passages))]
+				ws := retrieval.Words(p.Text + " " + c.Doc(p).Title)
+				words = append(words, ws[r.IntN(len(ws))])
+			}
+			queries = append(queries, retrieval.NewQuery(strings.Join(words, " ")))
+		}
+		for i, q := range queries {
+			for _, k := range []int{3, 10} {
+				got, want := ix.SearchLexical(q, k), old.SearchLexical(q, k)
+				if !slices.Equal(got, want) {
+					t.Fatalf("n=%d query %d %v k=%d:\n got %v\nwant %v", n, i, q.Terms, k, got, want)
+				}
+			}
+		}
+		t.Logf("n=%d: %d queries, the same results as before", len(c.Passages), len(queries))
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/blugelabs/bluge"
 	blugeen "github.com/blugelabs/bluge/analysis/lang/en"
 
+	"github.com/talkbot/talkbot/bench/internal/before"
 	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/retrieval"
 )
@@ -24,6 +26,9 @@ import (
 // of search on every engine, so it is inside every timed loop.
 type searcher interface {
 	search(q string, k int) ([]int, error)
+	// diskBytes is the size of the files the index keeps on disk (and
+	// maps into memory), which the heap does not show.
+	diskBytes() int64
 	close() error
 }
 
@@ -36,8 +41,10 @@ type engine struct {
 
 var engines = []engine{
 	{"talkbot", buildTalkbot},
+	{"talkbot-before", buildBefore},
 	{"bleve", buildBleve},
 	{"bluge", buildBluge},
+	{"bluge-mem", buildBlugeMem},
 }
 
 // batchSize is how many passages go in one bleve or bluge batch, as
@@ -65,13 +72,51 @@ func (t talkbot) search(q string, k int) ([]int, error) {
 
 func (talkbot) close() error { return nil }
 
+func (talkbot) diskBytes() int64 { return 0 }
+
+// talkbotBefore is talkbot's index and search before issue 14, with
+// query analysis timed as for the others.
+type talkbotBefore struct{ ix *before.Index }
+
+func buildBefore(_ testing.TB, c *corpus.Corpus) searcher { return talkbotBefore{before.Build(c)} }
+
+func (t talkbotBefore) search(q string, k int) ([]int, error) {
+	hits := t.ix.SearchLexical(retrieval.NewQuery(q), k)
+	out := make([]int, len(hits))
+	for i, h := range hits {
+		out[i] = h.Passage
+	}
+	return out, nil
+}
+
+func (talkbotBefore) close() error { return nil }
+
+func (talkbotBefore) diskBytes() int64 { return 0 }
+
+// dirBytes is the size of the files under dir.
+func dirBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
 // passageDoc is what bleve indexes for a passage.
 type passageDoc struct {
 	Text  string `json:"text"`
 	Title string `json:"title"`
 }
 
-type bleveSearcher struct{ idx bleve.Index }
+type bleveSearcher struct {
+	idx bleve.Index
+	dir string
+}
 
 // bleveMapping is bleve's index mapping for passages: English analysis
 // on both fields, BM25 scoring (which only scorch implements), nothing
@@ -120,7 +165,7 @@ func buildBleve(tb testing.TB, c *corpus.Corpus) searcher {
 	if err := idx.Batch(batch); err != nil {
 		tb.Fatal(err)
 	}
-	return bleveSearcher{idx}
+	return bleveSearcher{idx, dir}
 }
 
 // bleveRequest runs q over text, and over title at half weight.
@@ -149,9 +194,12 @@ func (s bleveSearcher) search(q string, k int) ([]int, error) {
 
 func (s bleveSearcher) close() error { return s.idx.Close() }
 
+func (s bleveSearcher) diskBytes() int64 { return dirBytes(s.dir) }
+
 type blugeSearcher struct {
-	w *bluge.Writer
-	r *bluge.Reader
+	w   *bluge.Writer
+	r   *bluge.Reader
+	dir string
 }
 
 var blugeAnalyzer = blugeen.NewAnalyzer()
@@ -165,7 +213,17 @@ func buildBluge(tb testing.TB, c *corpus.Corpus) searcher {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { os.RemoveAll(dir) })
-	w, err := bluge.OpenWriter(bluge.DefaultConfig(dir))
+	return buildBlugeWith(tb, c, bluge.DefaultConfig(dir), dir)
+}
+
+// buildBlugeMem is buildBluge with bluge.InMemoryOnlyConfig: the whole
+// index on the heap, nothing on disk.
+func buildBlugeMem(tb testing.TB, c *corpus.Corpus) searcher {
+	return buildBlugeWith(tb, c, bluge.InMemoryOnlyConfig(), "")
+}
+
+func buildBlugeWith(tb testing.TB, c *corpus.Corpus, config bluge.Config, dir string) searcher {
+	w, err := bluge.OpenWriter(config)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -189,7 +247,7 @@ func buildBluge(tb testing.TB, c *corpus.Corpus) searcher {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return blugeSearcher{w: w, r: r}
+	return blugeSearcher{w: w, r: r, dir: dir}
 }
 
 // blugeQuery runs q over text, and over title at half weight.
@@ -227,6 +285,13 @@ func (s blugeSearcher) search(q string, k int) ([]int, error) {
 		}
 		out = append(out, id)
 	}
+}
+
+func (s blugeSearcher) diskBytes() int64 {
+	if s.dir == "" {
+		return 0
+	}
+	return dirBytes(s.dir)
 }
 
 func (s blugeSearcher) close() error {
