@@ -119,6 +119,17 @@ func (f *field) weight(tf, l uint32) float32 {
 	return tfWeight(tf, l, f.avgLen)
 }
 
+// weightTable returns the weights of small frequencies in short fields.
+func weightTable(avgLen float64) []float32 {
+	t := make([]float32, wtabLen*wtabTF)
+	for l := range uint32(wtabLen) {
+		for tf := uint32(1); tf < wtabTF; tf++ {
+			t[l*wtabTF+tf] = tfWeight(tf, l, avgLen)
+		}
+	}
+	return t
+}
+
 func tfWeight(tf, l uint32, avgLen float64) float32 {
 	t := float64(tf)
 	norm := k1 * (1 - b + b*float64(l)/avgLen)
@@ -222,12 +233,7 @@ func (fb *fieldBuilder) sizing(terms, n int) {
 	if n > 0 && fb.total > 0 {
 		f.avgLen = float64(fb.total) / float64(n)
 	}
-	f.wtab = make([]float32, wtabLen*wtabTF)
-	for l := range uint32(wtabLen) {
-		for tf := uint32(1); tf < wtabTF; tf++ {
-			f.wtab[l*wtabTF+tf] = tfWeight(tf, l, f.avgLen)
-		}
-	}
+	f.wtab = weightTable(f.avgLen)
 	fb.cut = make([][len(layerCuts)]float32, terms)
 	for id, st := range fb.stat {
 		if st.df < layerMin {
