@@ -91,8 +91,23 @@ func (ix *Index) buildLexical() error {
 			titles[d] = append(titles[d], termFreq{id(t), tf})
 		}
 	}
-	body, title := newFieldBuilder(n), newFieldBuilder(n)
 	var buf []string
+	// The average lengths of a sample of passages, for the layers.
+	sample := min(n, 2000)
+	var bodySample, titleSample int
+	for i := range sample {
+		buf = an.terms(c.Passages[i].Text, buf)
+		bodySample += len(buf)
+		titleSample += int(titleLens[c.Passages[i].Doc])
+	}
+	sampleAvg := func(total int) float64 {
+		if total == 0 {
+			return 1
+		}
+		return float64(total) / float64(sample)
+	}
+	body := newFieldBuilder(n, sampleAvg(bodySample))
+	title := newFieldBuilder(n, sampleAvg(titleSample))
 	bodyTerms := func(i int) {
 		buf = an.terms(c.Passages[i].Text, buf)
 		clear(counts)
@@ -114,22 +129,11 @@ func (ix *Index) buildLexical() error {
 			title.count(p.id, uint32(i), p.tf)
 		}
 	}
-	body.sizing(len(terms), n)
-	title.sizing(len(terms), n)
-	for i := range n {
-		bodyTerms(i)
-		for t, tf := range counts {
-			body.measure(ids[t], uint32(i), tf)
-		}
-		for _, p := range titles[c.Passages[i].Doc] {
-			title.measure(p.id, uint32(i), p.tf)
-		}
-	}
 	dict, rank := newDictionary(terms)
-	if err := body.layout(rank); err != nil {
+	if err := body.layout(rank, n); err != nil {
 		return fmt.Errorf("passage text: %w", err)
 	}
-	if err := title.layout(rank); err != nil {
+	if err := title.layout(rank, n); err != nil {
 		return fmt.Errorf("titles: %w", err)
 	}
 	for i := range n {

@@ -93,11 +93,9 @@ type list struct {
 	maxW float32 // its largest term weight
 }
 
-// Impact layers: lists of at least layerMin postings are split where the
-// weight falls below these fractions of the largest.
+// Impact layers: lists of at least layerMin postings are split by weight
+// (see layerCuts).
 const layerMin = 512
-
-var layerCuts = [...]float32{0.8, 0.6}
 
 const layers = uint32(len(layerCuts)) + 1
 
@@ -183,90 +181,41 @@ func postingLen(gap, tf uint32) uint32 {
 	return uvarintLen((gap - 1) << 1)
 }
 
-// fieldBuilder lays out the posting lists of one field in three passes
-// over the passages: the first counts each term's postings and finds the
-// most its weight can be, the second counts each list's postings and
-// bytes, the third writes them into one array of the exact size.
+// fieldBuilder lays out the posting lists of one field in two passes
+// over the passages: the first counts each list's postings and bytes, the
+// second writes them into one array of the exact size.
+//
+// Which layer a posting goes to is decided from its tf and length with a
+// weight estimated from the average length of a sample of the first
+// passages (the exact average is known only after the first pass): any
+// split is as correct as another, since each layer's bound is its largest
+// exact weight, and this one is known in the first pass. Whether a term is
+// split at all is known only after it, so the first pass sizes both ways.
 type fieldBuilder struct {
-	f     field
-	total int
+	f         field
+	total     int
+	sampleAvg float64
 	// per term, in the numbering of the first pass
-	stat []termStat
-	cut  [][len(layerCuts)]float32 // where a long list's layers split
-	base []uint32                  // the term's first list
+	df, size, last []uint32
 	// per term and layer
-	size, last, postings []uint32
+	lsize, llast, lcount []uint32
+	base                 []uint32 // the term's first list
 }
 
-// termStat is what the first pass learns of a term in a field.
-type termStat struct {
-	df     uint32
-	minLen [4]uint32 // the shortest field holding it once, twice, three times, and more
-	maxTF  uint32
+// layerCuts are the estimated weights where the layers of a long list
+// split: postings of weight 1.45 and more (a term two or three times in a
+// passage, or once in a very short one), from 1.1, and below (once in a
+// passage of average length or longer: most of them).
+var layerCuts = [...]float32{1.45, 1.1}
+
+func newFieldBuilder(n int, sampleAvg float64) *fieldBuilder {
+	return &fieldBuilder{f: field{lens: make([]uint32, n)}, sampleAvg: sampleAvg}
 }
 
-func newFieldBuilder(n int) *fieldBuilder {
-	return &fieldBuilder{f: field{lens: make([]uint32, n)}}
-}
-
-// count records, in the first pass, that passage i holds term id tf times.
-func (fb *fieldBuilder) count(id, i, tf uint32) {
-	for int(id) >= len(fb.stat) {
-		fb.stat = append(fb.stat, termStat{minLen: [4]uint32{done, done, done, done}})
-	}
-	st := &fb.stat[id]
-	st.df++
-	bucket := min(tf, 4) - 1
-	st.minLen[bucket] = min(st.minLen[bucket], fb.f.lens[i])
-	st.maxTF = max(st.maxTF, tf)
-}
-
-// sizing ends the first pass: it sets the average length and each long
-// list's layer cuts, from a bound on its largest weight (the weight only
-// grows with tf and falls with length), and readies the second pass.
-func (fb *fieldBuilder) sizing(terms, n int) {
-	for len(fb.stat) < terms {
-		fb.stat = append(fb.stat, termStat{minLen: [4]uint32{done, done, done, done}})
-	}
-	f := &fb.f
-	f.avgLen = 1
-	if n > 0 && fb.total > 0 {
-		f.avgLen = float64(fb.total) / float64(n)
-	}
-	f.wtab = weightTable(f.avgLen)
-	fb.cut = make([][len(layerCuts)]float32, terms)
-	for id, st := range fb.stat {
-		if st.df < layerMin {
-			continue
-		}
-		var most float32
-		for bucket, l := range st.minLen {
-			if l != done {
-				tf := uint32(bucket) + 1
-				if bucket == 3 {
-					tf = st.maxTF
-				}
-				most = max(most, f.weight(tf, l))
-			}
-		}
-		for j, c := range layerCuts {
-			fb.cut[id][j] = c * most
-		}
-	}
-	fb.size = make([]uint32, terms*int(layers))
-	fb.postings = make([]uint32, terms*int(layers))
-	fb.last = make([]uint32, terms*int(layers))
-	for k := range fb.last {
-		fb.last[k] = done
-	}
-}
-
-// layer returns the layer of a posting of weight w of term id.
-func (fb *fieldBuilder) layer(id uint32, w float32) uint32 {
-	if fb.stat[id].df < layerMin {
-		return 0
-	}
-	for j, c := range fb.cut[id] {
+// layerOf returns the layer a posting of a long list goes to.
+func (fb *fieldBuilder) layerOf(tf, l uint32) uint32 {
+	w := tfWeight(tf, l, fb.sampleAvg)
+	for j, c := range layerCuts {
 		if w >= c {
 			return uint32(j)
 		}
@@ -274,21 +223,49 @@ func (fb *fieldBuilder) layer(id uint32, w float32) uint32 {
 	return layers - 1
 }
 
-// measure records, in the second pass, that passage i holds term id tf
-// times.
-func (fb *fieldBuilder) measure(id, i, tf uint32) {
-	k := id*layers + fb.layer(id, fb.f.weight(tf, fb.f.lens[i]))
-	fb.size[k] += postingLen(i-fb.last[k], tf) // from done, i+1 wraps to the gap
-	fb.postings[k]++
-	fb.last[k] = i
+func (fb *fieldBuilder) grow(id uint32) {
+	for int(id) >= len(fb.df) {
+		fb.df = append(fb.df, 0)
+		fb.size = append(fb.size, 0)
+		fb.last = append(fb.last, done)
+		for range layers {
+			fb.lsize = append(fb.lsize, 0)
+			fb.llast = append(fb.llast, done)
+			fb.lcount = append(fb.lcount, 0)
+		}
+	}
 }
 
-// layout carves the lists out of one array, in the order of the sorted
-// terms (rank gives each first-pass id its place), and readies the third
-// pass. It fails if the lists do not fit in 4 GiB.
-func (fb *fieldBuilder) layout(rank []uint32) error {
+// count records, in the first pass, that passage i holds term id tf times.
+func (fb *fieldBuilder) count(id, i, tf uint32) {
+	fb.grow(id)
+	fb.df[id]++
+	fb.size[id] += postingLen(i-fb.last[id], tf) // from done, i+1 wraps to the gap
+	fb.last[id] = i
+	k := id*layers + fb.layerOf(tf, fb.f.lens[i])
+	fb.lsize[k] += postingLen(i-fb.llast[k], tf)
+	fb.llast[k] = i
+	fb.lcount[k]++
+}
+
+// layered reports whether term id's lists are split by weight.
+func (fb *fieldBuilder) layered(id uint32) bool { return fb.df[id] >= layerMin }
+
+// layout ends the first pass: it sets the average length, carves the
+// lists out of one array in the order of the sorted terms (rank gives each
+// first-pass id its place), and readies the second pass. It fails if the
+// lists do not fit in 4 GiB.
+func (fb *fieldBuilder) layout(rank []uint32, n int) error {
 	f := &fb.f
 	terms := len(rank)
+	if terms > 0 {
+		fb.grow(uint32(terms - 1))
+	}
+	f.avgLen = 1
+	if n > 0 && fb.total > 0 {
+		f.avgLen = float64(fb.total) / float64(n)
+	}
+	f.wtab = weightTable(f.avgLen)
 	order := make([]uint32, terms)
 	for id, r := range rank {
 		order[r] = uint32(id)
@@ -296,27 +273,28 @@ func (fb *fieldBuilder) layout(rank []uint32) error {
 	f.terms = make([]uint32, terms+1)
 	fb.base = make([]uint32, terms)
 	var off, blk uint64
+	add := func(size, count uint32) uint32 {
+		f.lists = append(f.lists, list{off: uint32(off), blk: uint32(blk), df: count})
+		off += uint64(size)
+		if count > blockSize {
+			blk += uint64((count + blockSize - 1) / blockSize)
+		}
+		return uint32(off) - size // where the second pass writes next
+	}
 	for r, id := range order {
 		f.terms[r] = uint32(len(f.lists))
 		fb.base[id] = uint32(len(f.lists))
-		nl := uint32(0)
-		switch df := fb.stat[id].df; {
-		case df >= layerMin:
-			nl = layers
-		case df > 0:
-			nl = 1
-		}
-		for layer := range nl {
-			k := id*layers + layer
-			f.lists = append(f.lists, list{off: uint32(off), blk: uint32(blk), df: fb.postings[k]})
-			off += uint64(fb.size[k])
-			if d := fb.postings[k]; d > blockSize {
-				blk += uint64((d + blockSize - 1) / blockSize)
+		switch {
+		case fb.layered(id):
+			for layer := range layers {
+				k := id*layers + layer
+				fb.lsize[k] = add(fb.lsize[k], fb.lcount[k])
+				fb.lcount[k], fb.llast[k] = 0, done
 			}
-			// The third pass writes the list's next posting at size[k].
-			fb.size[k] = uint32(off) - fb.size[k]
-			fb.postings[k] = 0
-			fb.last[k] = done
+		case fb.df[id] > 0:
+			k := id * layers
+			fb.lsize[k] = add(fb.size[id], fb.df[id])
+			fb.lcount[k], fb.llast[k] = 0, done
 		}
 		if off > math.MaxUint32 {
 			return fmt.Errorf("posting lists over 4 GiB")
@@ -327,29 +305,33 @@ func (fb *fieldBuilder) layout(rank []uint32) error {
 	f.lists = slices.Clip(f.lists)
 	f.data = make([]byte, off)
 	f.blocks = make([]block, blk)
+	fb.size, fb.last = nil, nil
 	return nil
 }
 
-// write records, in the third pass, that passage i holds term id tf
+// write records, in the second pass, that passage i holds term id tf
 // times.
 func (fb *fieldBuilder) write(id, i, tf uint32) {
 	f := &fb.f
 	w := f.weight(tf, f.lens[i])
-	layer := fb.layer(id, w)
+	layer := uint32(0)
+	if fb.layered(id) {
+		layer = fb.layerOf(tf, f.lens[i])
+	}
 	k := id*layers + layer
 	l := &f.lists[fb.base[id]+layer]
-	gap := i - fb.last[k]
-	fb.last[k] = i
-	at := fb.size[k]
+	gap := i - fb.llast[k]
+	fb.llast[k] = i
+	at := fb.lsize[k]
 	if next := f.lists[fb.base[id]+layer+1].blk; next > l.blk {
-		bl := &f.blocks[l.blk+fb.postings[k]/blockSize]
-		if fb.postings[k]%blockSize == 0 {
+		bl := &f.blocks[l.blk+fb.lcount[k]/blockSize]
+		if fb.lcount[k]%blockSize == 0 {
 			bl.off = at - l.off
 		}
 		bl.last = i
 		bl.max = max(bl.max, w)
 	}
-	fb.postings[k]++
+	fb.lcount[k]++
 	l.maxW = max(l.maxW, w)
 	if tf > 1 {
 		at += uint32(putUvarint(f.data[at:], (gap-1)<<1|1))
@@ -357,7 +339,7 @@ func (fb *fieldBuilder) write(id, i, tf uint32) {
 	} else {
 		at += uint32(putUvarint(f.data[at:], (gap-1)<<1))
 	}
-	fb.size[k] = at
+	fb.lsize[k] = at
 }
 
 // finish returns the field, dropping what only building needed.
