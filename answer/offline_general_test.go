@@ -10,11 +10,12 @@ import (
 	"github.com/talkbot/talkbot/answer"
 )
 
-// TestOfflineMethodsGeneralise tries each method of the offline
-// answerer on an article no question set has seen (testdata/harbour.md): paraphrases through WordNet, a
-// follow-up's "she" taken from the previous answer, counts that are not
-// durations, a weekday resolved by the article's date, and refusals when
-// the articles speak of the subject without giving what is asked.
+// TestOfflineMethodsGeneralise tries the offline answerer on an article
+// no question set has seen (testdata/harbour.md): a person's words, a
+// duration, a month, a weekday resolved by the article's date, a name
+// given as one, a follow-up's "she" taken from the previous answer, and
+// refusals where a count, a name or a duration is asked and the article
+// does not give it. (WordNet's part is TestParaphraseEvidence's.)
 func TestOfflineMethodsGeneralise(t *testing.T) {
 	// Beside the seed articles, so that words weigh as in a real corpus.
 	dir := t.TempDir()

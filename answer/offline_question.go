@@ -142,16 +142,12 @@ func asksForPerson(question string) bool {
 	return true
 }
 
-// subjectWeight is how much the name of the person a follow-up's pronoun
-// stands for counts, against the question's own terms.
-const subjectWeight = 1.0
-
-// addSubject adds to qs, as units of the history, the people the previous
-// answer named and its question did not: the likely "he" or "she" of a
+// addSubject adds to qs, as units of the history at full weight, the
+// people the previous answer named and its question did not: the likely "he" or "she" of a
 // follow-up. An answer about someone else then lacks them.
 func (qs *questionInfo) addSubject(ix *retrieval.Index, prev Turn) {
 	asked := wordSet(prev.Question)
-	for _, run := range namedPhrase.FindAllString(stripCitations(prev.Answer), -1) {
+	for _, run := range namedPhrase.FindAllString(markerGroup.ReplaceAllString(prev.Answer, ""), -1) {
 		words := retrieval.Words(run)
 		if len(words) < 2 {
 			continue // a person is named by two words or more
@@ -161,15 +157,10 @@ func (qs *questionInfo) addSubject(ix *retrieval.Index, prev Turn) {
 			if t == "" || asked[strings.ToLower(w)] || roleWords[t] || calendarWords[t] || slices.ContainsFunc(qs.units, func(u unit) bool { return u.forms[0] == t }) {
 				continue
 			}
-			qs.units = append(qs.units, unit{forms: []string{t}, weight: subjectWeight * ix.IDF(t)})
+			qs.units = append(qs.units, unit{forms: []string{t}, weight: ix.IDF(t)})
 		}
 	}
 }
-
-// stripCitations removes the [n] marks of an answer.
-func stripCitations(s string) string { return citationMark.ReplaceAllString(s, "") }
-
-var citationMark = regexp.MustCompile(`\s*\[\d+\]`)
 
 // relatedTerms returns the terms of the words WordNet relates to word,
 // other than its own forms and words that frame questions. A synonym the

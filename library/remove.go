@@ -2,7 +2,6 @@ package library
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -107,15 +106,5 @@ func (l *Library) StageRemove(ctx context.Context, id, owner string) (Staged, []
 	if err != nil {
 		return Staged{}, nil, err
 	}
-	s := &l.staged
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock()
-	s.sweep(now, 1)
-	if s.by == nil {
-		s.by = map[string]Staged{}
-	}
-	st := Staged{Token: rand.Text(), Name: found[0].File, ID: id, Remove: true, Owner: owner, Expires: now.Add(StageTTL)}
-	s.by[st.Token] = st
-	return st, found, nil
+	return l.staged.add(Staged{Name: found[0].File, ID: id, Remove: true, Owner: owner}), found, nil
 }

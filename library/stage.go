@@ -85,7 +85,12 @@ func (l *Library) Stage(name string, data []byte, owner string) (Staged, error) 
 	if err != nil {
 		return Staged{}, err
 	}
-	s := &l.staged
+	return l.staged.add(Staged{Name: safe, Owner: owner, data: append([]byte(nil), data...)}), nil
+}
+
+// add keeps st under a new token until StageTTL from now, making room
+// first, and returns it with its token and expiry set.
+func (s *staging) add(st Staged) Staged {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock()
@@ -93,9 +98,9 @@ func (l *Library) Stage(name string, data []byte, owner string) (Staged, error) 
 	if s.by == nil {
 		s.by = map[string]Staged{}
 	}
-	st := Staged{Token: rand.Text(), Name: safe, Owner: owner, Expires: now.Add(StageTTL), data: append([]byte(nil), data...)}
+	st.Token, st.Expires = rand.Text(), now.Add(StageTTL)
 	s.by[st.Token] = st
-	return st, nil
+	return st
 }
 
 // take removes and returns the upload staged under token, if owner may

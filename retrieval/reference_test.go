@@ -147,47 +147,16 @@ func (f *refField) add(acc *refAccumulator, t QueryTerm, n int, weight float64) 
 	}
 }
 
-// topK returns the k best scored passages, best first, keeping only k
-// candidates at a time instead of sorting every match.
+// refTopK returns the k best scored passages, best first, by sorting
+// every match: slow, and sharing nothing with the search's heap, which
+// is what a reference should be.
 func refTopK(acc *refAccumulator, k int) []Hit {
-	h := make([]Hit, 0, k+1)
-	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Passage > b.Passage }
+	h := make([]Hit, 0, len(acc.touched))
 	for _, p := range acc.touched {
-		hit := Hit{Passage: int(p), Score: acc.scores[p]}
-		if len(h) == k && !worse(h[0], hit) {
-			continue
-		}
-		// h is a min-heap by worse: h[0] is the worst kept.
-		h = append(h, hit)
-		for i := len(h) - 1; i > 0; {
-			parent := (i - 1) / 2
-			if !worse(h[i], h[parent]) {
-				break
-			}
-			h[i], h[parent] = h[parent], h[i]
-			i = parent
-		}
-		if len(h) > k {
-			h[0] = h[len(h)-1]
-			h = h[:len(h)-1]
-			for i := 0; ; {
-				l, r, m := 2*i+1, 2*i+2, i
-				if l < len(h) && worse(h[l], h[m]) {
-					m = l
-				}
-				if r < len(h) && worse(h[r], h[m]) {
-					m = r
-				}
-				if m == i {
-					break
-				}
-				h[i], h[m] = h[m], h[i]
-				i = m
-			}
-		}
+		h = append(h, Hit{Passage: int(p), Score: acc.scores[p]})
 	}
 	sortHits(h)
-	return h
+	return h[:min(k, len(h))]
 }
 
 // randomQueries returns count queries over c: words of random passages
