@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/lexicon"
 	"github.com/talkbot/talkbot/retrieval"
 )
 
@@ -62,7 +63,7 @@ func (s *Service) offline(ctx context.Context, ix *retrieval.Index, req Request)
 	}
 	c := ix.Corpus()
 	cands := candidates(c, hits, qs)
-	if len(cands) == 0 || !answerable(cands[0], qs) || offTopic(cands, req.History) || missingFromDoc(ix, c.Doc(c.Passages[cands[0].passage]), qs) {
+	if len(cands) == 0 || !answerable(cands[0], qs) || offTopic(cands, req.History) || missingFromDoc(ix, c.Doc(c.Passages[cands[0].passage]), qs) || unnamedCategory(c, s.lex, cands[0], qs) {
 		return refuse(a, "")
 	}
 	picked := []candidate{cands[0]}
@@ -223,7 +224,7 @@ func score(text string, context map[string]bool, rank int, qs *questionInfo) (ca
 	if lex == 0 {
 		return candidate{}, false
 	}
-	cd := candidate{text: text, terms: set, evidence: own / qs.own, strict: strict / qs.own, all: lex / total, typed: qs.kind.matches(text, qs)}
+	cd := candidate{text: text, terms: set, evidence: own / qs.own, strict: strict / qs.own, all: lex / total, typed: qs.kind.matches(text, qs) && !otherRole(text, qs)}
 	cd.score = lex * (1 - 0.04*float64(rank))
 	if n := len(terms); n > 25 {
 		cd.score /= 1 + 0.01*float64(n-25) // prefer the point to the paragraph
@@ -329,6 +330,58 @@ func unknownName(ix *retrieval.Index, question string) bool {
 		prev = unknown
 	}
 	return false
+}
+
+// unnamedCategory reports whether a question asks for a kind of name
+// ("Which hotel…", "Which newspaper…") that neither the answer's passage
+// says nor WordNet knows a name of the answer to be: a name near the
+// question's words is then only a name, and calling it the hotel asked
+// for would be a claim the articles do not make ("Villa La Grange" is a
+// mansion; nothing says Biden stayed there). WordNet knows that NATO is
+// an organisation; the passage need not say it.
+func unnamedCategory(c *corpus.Corpus, lex *lexicon.Lexicon, best candidate, qs *questionInfo) bool {
+	if len(qs.category) == 0 {
+		return false
+	}
+	p := c.Passages[best.passage]
+	terms := setOf(retrieval.Terms(p.Text + " " + c.Doc(p).Title))
+	if slices.ContainsFunc(qs.category, func(t string) bool { return terms[t] }) {
+		return false
+	}
+	if lex == nil {
+		return true
+	}
+	for _, name := range names(best.text) {
+		for _, k := range lex.Kinds(name) {
+			if slices.Contains(qs.category, retrieval.Term(k)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// names returns the runs of capitalised words of a sentence, and each of
+// their words: the names it may hold ("North Atlantic Treaty
+// Organization", "NATO").
+func names(sentence string) []string {
+	var out, run []string
+	flush := func() {
+		if len(run) > 1 {
+			out = append(out, strings.Join(run, " "))
+		}
+		run = run[:0]
+	}
+	for _, w := range retrieval.Words(sentence) {
+		if !isCapitalized(w) {
+			flush()
+			continue
+		}
+		out = append(out, w)
+		run = append(run, w)
+	}
+	flush()
+	return out
 }
 
 // demonym matches the stems of words like "American", "Russian",

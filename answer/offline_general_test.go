@@ -54,6 +54,10 @@ func TestOfflineMethodsGeneralise(t *testing.T) {
 		{"the previous answer's person", []string{"Who led the delegation of the ferry operators?"}, "How long has she led it?", ""},
 		{"a name asked for is not a person's", nil, "What is the name of the harbour?", ""},
 		{"a name given", nil, "What is the name of the new ferry?", "Northern Star"},
+		{"a kind of name WordNet knows", nil, "Which organisation will the council ask to list the lighthouse?", "UNESCO"},
+		{"a kind of name nothing says", nil, "Which shipyard built the new ferry?", ""},
+		{"a role of something else", nil, "Who was the mayor of Dover?", ""},
+		{"the role asked for", nil, "Who was the mayor of Portsmouth?", "Ann Clarke"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := answer.Request{Question: tc.question}

@@ -113,3 +113,46 @@ func TestWhoIsAsksForOffice(t *testing.T) {
 		}
 	}
 }
+
+func TestOtherRole(t *testing.T) {
+	for _, tc := range []struct {
+		question, sentence string
+		other              bool
+	}{
+		{"Who will represent NATO at the talks?", "The official representative of the Foreign Ministry, Maria Zakharova, spoke.", true},
+		{"Who will represent NATO at the talks?", "The representative of NATO will be Jens Stoltenberg.", false},
+		{"Who will head the Russian team?", "The two leaders met as heads of state.", true},
+		{"Who will head the Russian team?", "The Russian team will be headed by Sergei Ryabkov.", false},
+		{"Who was the US ambassador to Russia?", "Russia's ambassador to the United States, Anatoly Antonov, left.", true},
+		{"Who was the US ambassador to Russia?", "The US ambassador to Russia, John Sullivan, returned.", false},
+		{"Who greeted the leaders at the entrance to the venue?", "Guy Parmelin welcomed them at the entrance to the villa.", false},
+		{"What is the ambassador's name?", "The ambassador to the United States is Anatoly Antonov.", false}, // not a who-question
+	} {
+		qs := &questionInfo{roles: roles(tc.question)}
+		if got := otherRole(tc.sentence, qs); got != tc.other {
+			t.Errorf("otherRole(%q) for %q = %v, want %v (roles %v)", tc.sentence, tc.question, got, tc.other, qs.roles)
+		}
+	}
+}
+
+func TestCategoryTerms(t *testing.T) {
+	for _, tc := range []struct {
+		question string
+		want     string // the term asked for; "" for none
+	}{
+		{"Which hotel did Biden stay at?", "hotel"},
+		{"Which media outlet interviewed Lavrov?", "outlet"},
+		{"Which military exercises did Putin mention?", "exercis"},
+		{"Which shipyard built the new ferry?", "shipyard"},
+		{"Which principle about nuclear war did they restate?", "principl"},
+		{"Which organisation has Russia sent its proposals to?", "organis"},
+		{"Which city hosted the summit?", ""}, // a place: its own matcher
+		{"Talks which Lavrov and Biden held", ""},
+		{"What is the name of the ferry?", ""},
+	} {
+		got := categoryTerms(nil, nil, tc.question)
+		if tc.want == "" && len(got) > 0 || tc.want != "" && (len(got) == 0 || got[0] != tc.want) {
+			t.Errorf("categoryTerms(%q) = %v, want %q first", tc.question, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/talkbot/talkbot/lexicon"
 	"github.com/talkbot/talkbot/retrieval"
@@ -20,6 +21,21 @@ type questionInfo struct {
 	own     float64         // total weight of the question's own units
 	counted string          // what a "how many" question counts
 	askName bool            // "what is the name of X": X's own name
+	// category holds, for a question asking which newspaper, hotel or
+	// agency, the terms of that noun and of WordNet's words for it: the
+	// answer's passage must say what kind of thing its name is.
+	category []string
+	// roles are the question's words with the thing they are of ("head
+	// the Russian team", "ambassador to Russia", "represent NATO"), for a
+	// who-question: an answer naming the head of something else is not
+	// the one asked for.
+	roles []role
+}
+
+// role is a word of a question and the terms of the thing it governs.
+type role struct {
+	forms  []string
+	object []string
 }
 
 // unit is one term of the question, with the forms that count as it
@@ -90,6 +106,12 @@ func readQuestion(ix *retrieval.Index, lex *lexicon.Lexicon, question string, hi
 		counted: countedNoun(question),
 		askName: kind == nameKind && kindFrame[retrieval.Term("name")],
 	}
+	if kind == nameKind || kind == anyKind {
+		qs.category = categoryTerms(ix, lex, question)
+	}
+	if kind == personKind || kind == roleKind {
+		qs.roles = roles(question)
+	}
 	seen := map[string]bool{}
 	add := func(text string, weight float64, own bool, skip map[string]bool) {
 		for _, w := range retrieval.Words(text) {
@@ -120,6 +142,147 @@ func readQuestion(ix *retrieval.Index, lex *lexicon.Lexicon, question string, hi
 		w *= 0.6
 	}
 	return qs
+}
+
+// askWhichNoun finds "which X" and "which Y X" ("Which shipyard built
+// the…", "Which military exercises did…") with the word that follows.
+var askWhichNoun = regexp.MustCompile(`(?i)\bwhich\s+([\p{L}-]+)(?:\s+([\p{L}-]+))?(?:\s+([\p{L}\d-]+))?`)
+
+// categoryTerms returns the terms of the noun that says what kind of
+// thing a question asks for ("Which hotel…", "which media outlet…",
+// "Which shipyard…") and of the words WordNet relates to it; "name"
+// itself says nothing, and nouns of other kinds ("which city") have
+// their own matchers.
+func categoryTerms(ix *retrieval.Index, lex *lexicon.Lexicon, question string) []string {
+	var out []string
+	for _, m := range askWhichNoun.FindAllStringSubmatch(question, -1) {
+		noun := m[1]
+		// "Which military exercises did…" asks for exercises; "Which
+		// shipyard built the ferry?" for a shipyard: a second word
+		// followed by an article, a function word or a name is a verb.
+		if next := m[3]; m[2] != "" && !auxiliaries[strings.ToLower(m[2])] && retrieval.Term(m[2]) != "" &&
+			(next == "" || auxiliaries[strings.ToLower(next)] || retrieval.Term(next) != "" && !isCapitalized(next)) {
+			noun = m[2]
+		}
+		lw := strings.ToLower(noun)
+		t := retrieval.Term(lw)
+		if t == "" || noun != lw || lw == "name" {
+			continue // "which Lavrov and Biden…": no noun asked for
+		}
+		if k, ok := kindWords[lw]; ok && k != nameKind {
+			continue
+		}
+		out = append(out, t)
+		for _, r := range relatedTerms(ix, lex, lw, []string{t}) {
+			out = append(out, r.term)
+		}
+	}
+	return out
+}
+
+// phraseToken splits text into words and the punctuation that ends a
+// phrase.
+var phraseToken = regexp.MustCompile(`[\p{L}\p{N}'’-]+|[,.;:!?()"“”]`)
+
+// ofWords link a role word to what it is of ("head of", "ambassador to",
+// "spokesman for"); determiners are skipped before the thing itself.
+var (
+	ofWords     = wordSet("of to for")
+	determiners = wordSet("the a an its their his her")
+)
+
+// objectAfter returns the terms of the noun phrase that tokens[i] governs
+// ("represent NATO", "head of state", "ambassador to the United States"):
+// after an optional "of"/"to"/"for" (required when linked is set) and
+// determiners, up to three words, ending at punctuation or a short
+// function word.
+func objectAfter(tokens []string, i int, linked bool) []string {
+	j := i + 1
+	if j < len(tokens) && ofWords[strings.ToLower(tokens[j])] {
+		j++
+	} else if linked {
+		return nil
+	}
+	for j < len(tokens) && determiners[strings.ToLower(tokens[j])] {
+		j++
+	}
+	var out []string
+	for ; j < len(tokens) && len(out) < 3; j++ {
+		t := retrieval.Term(tokens[j])
+		if t == "" || !unicode.IsLetter([]rune(tokens[j])[0]) && !unicode.IsDigit([]rune(tokens[j])[0]) {
+			break // "at", "who", "in", a comma: the phrase ends
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// auxiliaries stand between "who" and the words that say what the
+// person asked about does or is ("Who will head…", "Who was the…").
+var auxiliaries = wordSet("will would was were is are has have had did does do can could should shall may might must be been")
+
+// roles returns the words that say what the person a who-question asks
+// about does or is ("Who will head the Russian team…": head; "Who was
+// the US ambassador to Russia": US, ambassador), each with the thing it
+// governs, where it governs one.
+func roles(question string) (out []role) {
+	tokens := phraseToken.FindAllString(question, -1)
+	for i, w := range tokens {
+		if lw := strings.ToLower(w); lw != "who" && lw != "whom" {
+			continue
+		}
+		j := i + 1
+		for j < len(tokens) && (auxiliaries[strings.ToLower(tokens[j])] || determiners[strings.ToLower(tokens[j])]) {
+			j++
+		}
+		for k := j; k < min(j+2, len(tokens)); k++ {
+			fs := forms(tokens[k])
+			if len(fs) == 0 || !unicode.IsLetter([]rune(tokens[k])[0]) {
+				break
+			}
+			if obj := objectAfter(tokens, k, false); len(obj) > 0 {
+				out = append(out, role{forms: fs, object: obj})
+			}
+		}
+	}
+	return out
+}
+
+// otherRole reports whether a sentence gives a role the question asks
+// about as of something else: "the official representative of the
+// Russian Foreign Ministry" for "Who will represent NATO?", "heads of
+// state" for "Who will head the Russian team?".
+func otherRole(sentence string, qs *questionInfo) bool {
+	tokens := phraseToken.FindAllString(sentence, -1)
+	for i, w := range tokens {
+		t := retrieval.Term(w)
+		if t == "" {
+			continue
+		}
+		for _, r := range qs.roles {
+			if !slices.Contains(r.forms, t) {
+				continue
+			}
+			obj := objectAfter(tokens, i, true)
+			if len(obj) > 0 && !sharesTerm(obj, r.object) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sharesTerm reports whether two phrases share a term, counting a term
+// and its derivative as one ("russia", "russian").
+func sharesTerm(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y || len(x) >= 4 && len(y) >= 4 && (strings.HasPrefix(x, y) || strings.HasPrefix(y, x)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // personalPronoun finds a follow-up that speaks of a person by pronoun

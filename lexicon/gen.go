@@ -10,7 +10,10 @@
 // kept. A word's senses beyond the first few are left out when WordNet's
 // sense counts show they are rare (see -senses); two words are related
 // when they share a sense kept for either of them. Lines starting with "~"
-// give irregular forms and their base ("spoke speak").
+// give irregular forms and their base ("spoke speak"). Lines starting
+// with "^" give a name WordNet knows (spaces
+// as "_") and the words for what it is, through its instance hypernyms
+// and their hypernyms ("^nato alliance organization ...").
 package main
 
 import (
@@ -110,6 +113,11 @@ func generate(dir, out string, maxSenses int) error {
 			return err
 		}
 	}
+	kinds, err := readKinds(filepath.Join(dir, "data.noun"))
+	if err != nil {
+		return err
+	}
+	lines = append(lines, kinds...)
 	slices.Sort(lines)
 	file, err := os.Create(out)
 	if err != nil {
@@ -222,6 +230,93 @@ func readNouns(dir, _ string) (map[string][]string, map[string][]string, error) 
 		return nil
 	})
 	return out, nil, err
+}
+
+// readKinds returns a "^name kind kind ..." line for every lemma of a
+// noun synset that is a name: an instance of another (WordNet's "@i"
+// pointer) or a synset with a capitalised lemma ("NATO"). The kinds are
+// the single-word lemmas of its hypernyms ("@", "@i") and of theirs, up
+// to the root.
+func readKinds(path string) ([]string, error) {
+	type synset struct {
+		lemmas    []string
+		named     bool     // a lemma is capitalised: a proper name
+		instance  []string // instance hypernyms
+		hypernyms []string
+	}
+	synsets := map[string]*synset{}
+	err := eachLine(path, func(line string) error {
+		f := strings.Fields(line)
+		if strings.HasPrefix(line, "  ") || len(f) < 4 {
+			return nil
+		}
+		n, _ := strconv.ParseInt(f[3], 16, 32)
+		s := &synset{}
+		for i := 0; i < int(n); i++ {
+			l := f[4+2*i]
+			s.named = s.named || l[0] >= 'A' && l[0] <= 'Z'
+			s.lemmas = append(s.lemmas, strings.ToLower(l))
+		}
+		i := 4 + 2*int(n)
+		pc, _ := strconv.Atoi(f[i])
+		for k := 0; k < pc; k++ {
+			p := f[i+1+4*k : i+5+4*k]
+			switch {
+			case p[0] == "@i" && p[2] == "n":
+				s.instance = append(s.instance, p[1])
+			case p[0] == "@" && p[2] == "n":
+				s.hypernyms = append(s.hypernyms, p[1])
+			}
+		}
+		synsets[f[0]] = s
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[string]map[string]bool{}
+	for _, s := range synsets {
+		if len(s.instance) == 0 && !s.named {
+			continue
+		}
+		words := map[string]bool{}
+		seen := map[string]bool{}
+		todo := slices.Concat(s.instance, s.hypernyms)
+		for len(todo) > 0 {
+			off := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
+			h := synsets[off]
+			if seen[off] || h == nil {
+				continue
+			}
+			seen[off] = true
+			for _, l := range h.lemmas {
+				if usable(l) {
+					words[l] = true
+				}
+			}
+			todo = append(todo, h.hypernyms...)
+			todo = append(todo, h.instance...)
+		}
+		for _, l := range s.lemmas {
+			if kinds[l] == nil {
+				kinds[l] = map[string]bool{}
+			}
+			for w := range words {
+				kinds[l][w] = true
+			}
+		}
+	}
+	var lines []string
+	for name, set := range kinds {
+		ws := make([]string, 0, len(set))
+		for w := range set {
+			ws = append(ws, w)
+		}
+		slices.Sort(ws)
+		lines = append(lines, "^"+name+" "+strings.Join(ws, " "))
+	}
+	return lines, nil
 }
 
 func eachLine(path string, fn func(string) error) error {

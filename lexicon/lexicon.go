@@ -27,6 +27,7 @@ type Lexicon struct {
 	related map[string][]string
 	base    map[string]string   // irregular form -> base ("spoke" -> "speak")
 	forms   map[string][]string // base -> its irregular forms ("speak" -> "spoke", "spoken")
+	kinds   map[string][]string // name -> what it is ("nato" -> "alliance", "organization", …)
 	err     error
 }
 
@@ -44,6 +45,7 @@ func (l *Lexicon) load() {
 	l.related = make(map[string][]string, 60000)
 	l.base = map[string]string{}
 	l.forms = map[string][]string{}
+	l.kinds = make(map[string][]string, 50000)
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -56,6 +58,10 @@ func (l *Lexicon) load() {
 				l.base[form] = f[1]
 			}
 			l.forms[f[1]] = append(l.forms[f[1]], form)
+			continue
+		}
+		if name, ok := strings.CutPrefix(f[0], "^"); ok {
+			l.kinds[name] = f[1:]
 			continue
 		}
 		l.related[f[0]] = f[1:]
@@ -84,6 +90,18 @@ func (l *Lexicon) Related(word string) []string {
 		}
 	}
 	return out
+}
+
+// Kinds returns the words for what a name is, by WordNet's hypernyms of
+// it and of theirs ("NATO": "alliance", "organization", …; "Geneva":
+// "city", …), so that an answer can be known to name the kind of thing
+// asked for. It returns nil for a name WordNet does not know.
+func (l *Lexicon) Kinds(name string) []string {
+	l.once.Do(l.load)
+	if l.err != nil {
+		return nil
+	}
+	return l.kinds[strings.ToLower(strings.Join(strings.Fields(name), "_"))]
 }
 
 // Inflections returns the irregular forms of the same word as word, its

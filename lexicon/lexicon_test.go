@@ -75,3 +75,34 @@ func TestInflections(t *testing.T) {
 		}
 	}
 }
+
+func TestKinds(t *testing.T) {
+	lx := New()
+	for _, tc := range []struct {
+		name string
+		want []string // each must be among the kinds
+		not  []string // none of these may be
+	}{
+		{"NATO", []string{"alliance", "organization"}, []string{"hotel", "newspaper"}},
+		{"North Atlantic Treaty Organization", []string{"organization"}, nil},
+		{"Geneva", []string{"city"}, []string{"hotel"}},
+		{"Kremlin", []string{"citadel"}, []string{"newspaper"}},
+		{"Villa La Grange", nil, nil},
+		{"", nil, nil},
+	} {
+		got := lx.Kinds(tc.name)
+		for _, w := range tc.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("Kinds(%q) = %v, lacks %q", tc.name, got, w)
+			}
+		}
+		for _, w := range tc.not {
+			if slices.Contains(got, w) {
+				t.Errorf("Kinds(%q) holds %q", tc.name, w)
+			}
+		}
+		if tc.want == nil && len(got) != 0 {
+			t.Errorf("Kinds(%q) = %v, want none", tc.name, got)
+		}
+	}
+}
