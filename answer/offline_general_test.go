@@ -58,6 +58,9 @@ func TestOfflineMethodsGeneralise(t *testing.T) {
 		{"a kind of name nothing says", nil, "Which shipyard built the new ferry?", ""},
 		{"a role of something else", nil, "Who was the mayor of Dover?", ""},
 		{"the role asked for", nil, "Who was the mayor of Portsmouth?", "Ann Clarke"},
+		{"a speaker is not the doer", nil, "Who will pay for the new pier?", ""},
+		{"a speaker asked for", nil, "Who said the negotiations had been frank?", "Tom Baker"},
+		{"the same speaker asked for", nil, "Who said the harbour will need a new pier?", "Ann Clarke"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := answer.Request{Question: tc.question}

@@ -127,6 +127,7 @@ func TestOtherRole(t *testing.T) {
 		{"Who was the US ambassador to Russia?", "The US ambassador to Russia, John Sullivan, returned.", false},
 		{"Who greeted the leaders at the entrance to the venue?", "Guy Parmelin welcomed them at the entrance to the villa.", false},
 		{"What is the ambassador's name?", "The ambassador to the United States is Anatoly Antonov.", false}, // not a who-question
+		{"Who initiated the night phone call?", "The initiative to talk belonged to Vladimir Putin.", false}, // an infinitive
 	} {
 		qs := &questionInfo{roles: roles(tc.question)}
 		if got := otherRole(tc.sentence, qs); got != tc.other {
@@ -153,6 +154,26 @@ func TestCategoryTerms(t *testing.T) {
 		got := categoryTerms(nil, nil, tc.question)
 		if tc.want == "" && len(got) > 0 || tc.want != "" && (len(got) == 0 || got[0] != tc.want) {
 			t.Errorf("categoryTerms(%q) = %v, want %q first", tc.question, got, tc.want)
+		}
+	}
+}
+
+func TestHasNewPerson(t *testing.T) {
+	lex := lexicon.New()
+	for _, tc := range []struct {
+		question, sentence string
+		want               bool
+	}{
+		{"Who will lead the talks?", "The talks will be led by Wendy Sherman.", true},
+		{"Who will lead the talks?", "On Monday Maria Zakharova said the talks would be held in Geneva.", false},
+		{"Who will lead the talks?", "As Maria Zakharova stated, the talks will be held in Geneva.", false},
+		{"Who will lead the talks?", "The talks were announced, according to Maria Zakharova.", false},
+		{"Who announced the talks?", "On Monday Maria Zakharova said the talks would be held in Geneva.", true},
+		{"Who will lead the talks?", "The talks with the United States will be held in Geneva.", false}, // a country
+	} {
+		qs := &questionInfo{words: wordSet(tc.question), names: nameTerms(tc.question), lex: lex, asksSpeaker: asksSpeech.MatchString(tc.question)}
+		if got := hasNewName(tc.sentence, qs, true); got != tc.want {
+			t.Errorf("hasNewName(%q) for %q = %v, want %v", tc.sentence, tc.question, got, tc.want)
 		}
 	}
 }

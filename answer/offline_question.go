@@ -21,6 +21,10 @@ type questionInfo struct {
 	own     float64         // total weight of the question's own units
 	counted string          // what a "how many" question counts
 	askName bool            // "what is the name of X": X's own name
+	// asksSpeaker is set for a question about what someone said: the
+	// speaker of a sentence can then be the answer.
+	asksSpeaker bool
+	lex         *lexicon.Lexicon // WordNet, to tell a person's name from a country's
 	// category holds, for a question asking which newspaper, hotel or
 	// agency, the terms of that noun and of WordNet's words for it: the
 	// answer's passage must say what kind of thing its name is.
@@ -98,13 +102,15 @@ func forms(word string) []string {
 func readQuestion(ix *retrieval.Index, lex *lexicon.Lexicon, question string, history []Turn) *questionInfo {
 	kind, kindFrame := questionKind(question)
 	qs := &questionInfo{
-		kind:    kind,
-		yesNo:   yesNoStart.MatchString(question),
-		options: eitherOr(question),
-		words:   wordSet(question),
-		names:   nameTerms(question),
-		counted: countedNoun(question),
-		askName: kind == nameKind && kindFrame[retrieval.Term("name")],
+		kind:        kind,
+		yesNo:       yesNoStart.MatchString(question),
+		options:     eitherOr(question),
+		words:       wordSet(question),
+		names:       nameTerms(question),
+		counted:     countedNoun(question),
+		askName:     kind == nameKind && kindFrame[retrieval.Term("name")],
+		asksSpeaker: asksSpeech.MatchString(question),
+		lex:         lex,
 	}
 	if kind == nameKind || kind == anyKind {
 		qs.category = categoryTerms(ix, lex, question)
@@ -200,6 +206,11 @@ func objectAfter(tokens []string, i int, linked bool) []string {
 	j := i + 1
 	if j < len(tokens) && ofWords[strings.ToLower(tokens[j])] {
 		j++
+		// "ambassador to Russia", "to the United States"; but
+		// "initiative to talk" is a verb's infinitive.
+		if strings.EqualFold(tokens[j-1], "to") && j < len(tokens) && !determiners[strings.ToLower(tokens[j])] && !isCapitalized(tokens[j]) {
+			return nil
+		}
 	} else if linked {
 		return nil
 	}

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -305,8 +306,44 @@ func hasNewName(sentence string, qs *questionInfo, person bool) bool {
 		if !person && (titled || roleBefore(sentence[:loc[0]])) {
 			continue // a person, not the newspaper or hotel asked for
 		}
+		if person && !qs.asksSpeaker && speaker(sentence, loc) {
+			continue // "As Maria Zakharova stated, …": who said it, not who did it
+		}
+		if person && qs.notPerson(sentence[loc[0]:loc[1]]) {
+			continue // "the United States"
+		}
 		if fresh >= 2 || fresh == 1 && (!person || titled) {
 			return true
+		}
+	}
+	return false
+}
+
+// Speech: a name said to be the source of a sentence ("Maria Zakharova
+// said", "as Peskov told reporters", "according to Ushakov"), and a
+// question asking who said something.
+var (
+	speechAfter  = regexp.MustCompile(`^,?\s*(?:said|says|stated|states|told|tells|noted|notes|added|adds|stressed|explained|recalled|announced|declared|claimed|commented|confirmed)\b`)
+	speechBefore = regexp.MustCompile(`(?i)(?:according\s+to|said|says|told)\s+$`)
+	asksSpeech   = regexp.MustCompile(`(?i)\b(?:say|says|said|tell|tells|told|state|stated|announce[ds]?|according|speak|spoke|quote[sd]?|report(?:s|ed)?|comment(?:s|ed)?|claim(?:s|ed)?|confirm(?:s|ed)?|declare[sd]?)\b`)
+)
+
+// speaker reports whether the name at loc is the one a sentence is
+// attributed to.
+func speaker(sentence string, loc []int) bool {
+	return speechAfter.MatchString(sentence[loc[1]:]) || speechBefore.MatchString(sentence[:loc[0]])
+}
+
+// notPerson reports whether WordNet knows a name as something other
+// than a person ("United States": a country).
+func (qs *questionInfo) notPerson(name string) bool {
+	if qs.lex == nil {
+		return false
+	}
+	words := retrieval.Words(name)
+	for i := range words {
+		if kinds := qs.lex.Kinds(strings.Join(words[i:], " ")); len(kinds) > 0 {
+			return !slices.Contains(kinds, "person")
 		}
 	}
 	return false
