@@ -482,6 +482,10 @@ func loadFetch(getenv func(string) string, o *webfetch.Options) []string {
 			}
 			p = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
 		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			// The guard compares IPv4 addresses unmapped: so must the range be.
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		o.Allow = append(o.Allow, p.Masked())
 	}
 	return problems
