@@ -16,8 +16,9 @@ import (
 	"github.com/talkbot/talkbot/webfetch"
 )
 
-// addTimeout bounds fetching, extracting and loading one linked article.
-const addTimeout = 2 * time.Minute
+// AddTimeout bounds fetching, extracting and loading one linked article;
+// a fetch's own limit (Config.Fetch.Timeout) must be within it.
+const AddTimeout = 2 * time.Minute
 
 // bareLink returns the link a message is made of alone, if it is one.
 func bareLink(text string) (string, bool) {
@@ -43,7 +44,7 @@ func isLink(text string) bool {
 // same id is not replaced unasked: the admin gets Replace and Cancel, as
 // for an uploaded file.
 func (b *Bot) addLink(ctx context.Context, r reply, link string) {
-	ctx, cancel := context.WithTimeout(ctx, addTimeout)
+	ctx, cancel := context.WithTimeout(ctx, AddTimeout)
 	defer cancel()
 	go b.typing(ctx, r.chat)
 	page, err := b.fetch.Fetch(ctx, link)

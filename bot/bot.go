@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -268,16 +269,33 @@ const (
 // register lists the bot's commands in Telegram's menu, described in
 // each language the bot speaks (Telegram shows users the list of their
 // app's language), the English list last as the default for the rest.
+// Each admin's private chat (a chat scope: its id is the admin's) lists
+// the admin commands too; Telegram prefers a chat's list to the default
+// one. An admin who never opened a chat with the bot cannot be given one
+// (Telegram answers "chat not found"): that is logged and skipped.
 func (b *Bot) register() {
-	for _, l := range spoken() {
-		cfg := tgbotapi.NewSetMyCommands(commandsIn(l)...)
-		cfg.LanguageCode = l
+	set := func(cfg tgbotapi.SetMyCommandsConfig, attrs ...any) {
 		if _, err := b.api.Request(cfg); err != nil {
-			b.log.Warn("register commands", "language", l, "err", err)
+			b.log.Warn("register commands", append(attrs, "err", err)...)
 		}
 	}
-	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commandsIn(lang.Default)...)); err != nil {
-		b.log.Warn("register commands", "err", err)
+	for _, l := range spoken() {
+		set(tgbotapi.NewSetMyCommandsWithScopeAndLanguage(tgbotapi.NewBotCommandScopeDefault(), l, commandsIn(l, false)...), "language", l)
+	}
+	set(tgbotapi.NewSetMyCommands(commandsIn(lang.Default, false)...))
+	admins := make([]int64, 0, len(b.cfg.Admins))
+	for id, ok := range b.cfg.Admins {
+		if ok {
+			admins = append(admins, id)
+		}
+	}
+	slices.Sort(admins)
+	for _, id := range admins {
+		scope := tgbotapi.NewBotCommandScopeChat(id)
+		for _, l := range spoken() {
+			set(tgbotapi.NewSetMyCommandsWithScopeAndLanguage(scope, l, commandsIn(l, true)...), "admin", id, "language", l)
+		}
+		set(tgbotapi.NewSetMyCommandsWithScope(scope, commandsIn(lang.Default, true)...), "admin", id)
 	}
 }
 
@@ -436,9 +454,9 @@ func (b *Bot) command(ctx context.Context, m *tgbotapi.Message, r reply) {
 	user := m.From.ID
 	switch m.Command() {
 	case "start":
-		b.say(ctx, r, b.greeting(r.lang))
+		b.say(ctx, r, b.greeting(r.lang)+b.adminHelp(r))
 	case "help":
-		b.say(ctx, r, r.t(msgHelp))
+		b.say(ctx, r, b.help(r))
 	case "sources":
 		b.say(ctx, r, b.sourceList(r.lang))
 	case "reset", "new":
@@ -469,8 +487,20 @@ func (b *Bot) command(ctx context.Context, m *tgbotapi.Message, r reply) {
 			b.say(ctx, r, b.stats(r.private, r.lang))
 		}
 	default:
-		b.say(ctx, r, r.t(msgUnknownCommand)+r.t(msgHelp))
+		b.say(ctx, r, r.t(msgUnknownCommand)+b.help(r))
 	}
+}
+
+// help is the /help text for whoever r replies to.
+func (b *Bot) help(r reply) string { return r.t(msgHelp) + b.adminHelp(r) }
+
+// adminHelp lists the admin commands for an admin in a private chat, to
+// follow the help; it is "" for everyone else, and in groups.
+func (b *Bot) adminHelp(r reply) string {
+	if r.private && b.cfg.Admins[r.user] {
+		return r.t(msgHelpAdmin)
+	}
+	return ""
 }
 
 // greeting is the /start reply, in language l.

@@ -20,9 +20,15 @@ const (
 	msgCmdHelp
 	msgCmdSources
 	msgCmdReset
+	msgCmdAdd // admin commands, in the menu of admins' private chats
+	msgCmdArticles
+	msgCmdRemove
+	msgCmdReload
+	msgCmdStats
 
 	msgGreeting // /start: %d articles, %s an example title; followed by msgHelp
 	msgHelp
+	msgHelpAdmin      // follows msgHelp for admins in private chats
 	msgUnknownCommand // followed by msgHelp
 	msgArticleCount   // /sources heading: %d %s (msgArticles)
 	msgArticles       // plural forms
@@ -105,15 +111,23 @@ var pluralMsgs = map[msg]bool{msgArticles: true, msgCharacters: true, msgMinutes
 // lacking a message (which TestCatalog forbids) gets the English one.
 var catalog = map[string]map[msg]string{
 	"en": {
-		msgCmdStart:   "What this bot knows and how to ask",
-		msgCmdHelp:    "How to ask questions",
-		msgCmdSources: "The articles I answer from",
-		msgCmdReset:   "Forget our conversation",
+		msgCmdStart:    "What this bot knows and how to ask",
+		msgCmdHelp:     "How to ask questions",
+		msgCmdSources:  "The articles I answer from",
+		msgCmdReset:    "Forget our conversation",
+		msgCmdAdd:      "Add an article by its link",
+		msgCmdArticles: "List the articles, with their ids",
+		msgCmdRemove:   "Remove an article by its id",
+		msgCmdReload:   "Re-read the articles on the server",
+		msgCmdStats:    "Counters and the corpus version",
 
 		msgGreeting: "Hello! I answer questions about %d news articles, such as <i>%s</i>, citing the articles for every claim. ",
 		msgHelp: "Just type a question about the articles, for example <i>Where did Putin and Biden last meet?</i> " +
 			"I answer only from the articles, with numbered sources; tap <b>Sources</b> to read the passages. " +
 			"Follow-up questions work too. /sources lists the articles, /reset starts a new conversation.",
+		msgHelpAdmin: "\n\n<b>Admin commands</b>\n/add <code>link</code> adds an article from the web (or just send me the link, or a .txt, .md or .html file)\n" +
+			"/articles lists the articles with their ids\n/remove <code>id</code> removes one, after you confirm\n" +
+			"/reload re-reads the articles on the server\n/stats shows counters and the corpus version",
 		msgUnknownCommand: "I don't know that command. ",
 		msgArticleCount:   "<b>%d %s</b>\n",
 		msgArticles:       "article|articles",
@@ -185,15 +199,23 @@ var catalog = map[string]map[msg]string{
 		msgNotRemoved:      "I did not remove it; the articles stay as they were.\n<pre>%s</pre>",
 	},
 	"ru": {
-		msgCmdStart:   "Что знает бот и как его спрашивать",
-		msgCmdHelp:    "Как задавать вопросы",
-		msgCmdSources: "Статьи, по которым я отвечаю",
-		msgCmdReset:   "Забыть наш разговор",
+		msgCmdStart:    "Что знает бот и как его спрашивать",
+		msgCmdHelp:     "Как задавать вопросы",
+		msgCmdSources:  "Статьи, по которым я отвечаю",
+		msgCmdReset:    "Забыть наш разговор",
+		msgCmdAdd:      "Добавить статью по ссылке",
+		msgCmdArticles: "Список статей с их id",
+		msgCmdRemove:   "Удалить статью по id",
+		msgCmdReload:   "Перечитать статьи на сервере",
+		msgCmdStats:    "Счётчики и версия корпуса",
 
 		msgGreeting: "Здравствуйте! Я отвечаю на вопросы по новостным статьям (их у меня %d), например <i>%s</i>, и подкрепляю каждое утверждение ссылкой на статью. ",
 		msgHelp: "Просто напишите вопрос по статьям, например: <i>Где в последний раз встречались Путин и Байден?</i> " +
 			"Я отвечаю только по статьям и нумерую источники; нажмите <b>Источники</b>, чтобы прочитать сами фрагменты. " +
 			"Можно задавать и уточняющие вопросы. /sources — список статей, /reset — начать разговор заново.",
+		msgHelpAdmin: "\n\n<b>Команды администратора</b>\n/add <code>ссылка</code> — добавить статью из интернета (или просто пришлите ссылку либо файл .txt, .md или .html)\n" +
+			"/articles — список статей с их id\n/remove <code>id</code> — удалить статью (после подтверждения)\n" +
+			"/reload — перечитать статьи на сервере\n/stats — счётчики и версия корпуса",
 		msgUnknownCommand: "Такой команды я не знаю. ",
 		msgArticleCount:   "<b>%d %s</b>\n",
 		msgArticles:       "статья|статьи|статей",
@@ -325,14 +347,24 @@ func plural(tag string, n int, m msg) string {
 func (r reply) t(m msg, args ...any) string { return tr(r.lang, m, args...) }
 
 // commandsIn lists the bot's commands for Telegram's menu, described in
-// language tag.
-func commandsIn(tag string) []tgbotapi.BotCommand {
-	return []tgbotapi.BotCommand{
+// language tag; for an admin, the admin commands follow.
+func commandsIn(tag string, admin bool) []tgbotapi.BotCommand {
+	cmds := []tgbotapi.BotCommand{
 		{Command: "start", Description: tr(tag, msgCmdStart)},
 		{Command: "help", Description: tr(tag, msgCmdHelp)},
 		{Command: "sources", Description: tr(tag, msgCmdSources)},
 		{Command: "reset", Description: tr(tag, msgCmdReset)},
 	}
+	if admin {
+		cmds = append(cmds,
+			tgbotapi.BotCommand{Command: "add", Description: tr(tag, msgCmdAdd)},
+			tgbotapi.BotCommand{Command: "articles", Description: tr(tag, msgCmdArticles)},
+			tgbotapi.BotCommand{Command: "remove", Description: tr(tag, msgCmdRemove)},
+			tgbotapi.BotCommand{Command: "reload", Description: tr(tag, msgCmdReload)},
+			tgbotapi.BotCommand{Command: "stats", Description: tr(tag, msgCmdStats)},
+		)
+	}
+	return cmds
 }
 
 // spoken returns the languages of the catalog other than the default,

@@ -54,6 +54,11 @@ type Options struct {
 	Allow []netip.Prefix
 	// UserAgent sent with requests; default "talkbot (+article fetcher)".
 	UserAgent string
+	// Resolver looks up host names; nil means net.DefaultResolver. It
+	// exists for tests, which point it at their own DNS server to make a
+	// name resolve, or rebind, to the addresses they choose. Whatever it
+	// answers, the guard checks each address when it is connected to.
+	Resolver *net.Resolver
 }
 
 func (o Options) timeout() time.Duration {
@@ -94,7 +99,8 @@ type Fetcher struct {
 func New(opts Options) *Fetcher {
 	f := &Fetcher{opts: opts}
 	dialer := &net.Dialer{
-		Timeout: 10 * time.Second,
+		Timeout:  10 * time.Second,
+		Resolver: opts.Resolver,
 		Control: func(network, address string, _ syscall.RawConn) error {
 			return f.check(address)
 		},

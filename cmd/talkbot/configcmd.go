@@ -34,6 +34,11 @@ func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writ
 		admins = append(admins, strconv.FormatInt(id, 10))
 	}
 	slices.Sort(admins)
+	var ranges []string
+	for _, p := range sc.fetch.Allow {
+		ranges = append(ranges, p.String())
+	}
+	allowed := strings.Join(ranges, ",")
 	mode := "offline (no LLM)"
 	if cfg.llmMode() {
 		mode = "LLM"
@@ -64,6 +69,10 @@ func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writ
 		{"METRICS_ADDR", or(sc.metricsAddr, "off")},
 		{"LOG_QUESTIONS", strconv.FormatBool(sc.logQuestions)},
 		{"STATE_DIR", or(sc.stateDir, "off (unanswered updates kept in memory only)")},
+		{"FETCH_TIMEOUT", sc.fetch.Timeout.String()},
+		{"FETCH_MAX_SIZE", strconv.FormatInt(sc.fetch.MaxBytes, 10) + " bytes"},
+		{"FETCH_MAX_REDIRECTS", strconv.Itoa(sc.fetch.MaxRedirects)},
+		{"FETCH_ALLOW", or(allowed, "(none: private and special addresses refused)")},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(stdout, "%-24s %s\n", r[0], r[1])

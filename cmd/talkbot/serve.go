@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/metrics"
 	"github.com/talkbot/talkbot/redisstore"
+	"github.com/talkbot/talkbot/webfetch"
 )
 
 // serveVars documents the variables only serve reads.
@@ -43,6 +45,10 @@ var serveVars = [][2]string{
 	{"METRICS_ADDR", "address of /metrics, /healthz and /readyz (default :9090; off turns them off)"},
 	{"LOG_QUESTIONS", "true puts the text of questions in the log (default false: privacy)"},
 	{"STATE_DIR", "where updates taken and not yet answered are kept across crashes (default: the user's cache directory; off: memory only)"},
+	{"FETCH_TIMEOUT", "time limit of fetching one /add link, body included (default 20s, at most 2m)"},
+	{"FETCH_MAX_SIZE", "largest page /add fetches, e.g. 5MiB, 800KB or a number of bytes (default 5MiB, at most 100MiB)"},
+	{"FETCH_MAX_REDIRECTS", "redirects /add follows (default 5, 1 to 20)"},
+	{"FETCH_ALLOW", "for tests only: comma-separated address ranges (10.0.0.0/8, 127.0.0.1) /add may fetch from despite the guard against private addresses"},
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -187,6 +193,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// Past the LLM's own limits (the follow-up rewrite, then the
 		// answer), so that they fire first and the answer falls back offline.
 		AnswerTimeout: 2*cfg.LLMTimeout + 30*time.Second,
+		Fetch:         sc.fetch,
+	}
+	if len(sc.fetch.Allow) > 0 {
+		log.Warn("FETCH_ALLOW lets /add fetch from these private or special addresses; it is meant for tests", "ranges", fmt.Sprint(sc.fetch.Allow))
 	}
 	if sc.stateDir != "" {
 		path := filepath.Join(sc.stateDir, fmt.Sprintf("inbox-%d.log", api.Self.ID))
@@ -326,7 +336,8 @@ type serveConfig struct {
 	perMinute       int
 	metricsAddr     string // "" means no metrics server
 	logQuestions    bool
-	stateDir        string // "" means no inbox
+	stateDir        string           // "" means no inbox
+	fetch           webfetch.Options // the limits of /add's fetches
 }
 
 var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -416,10 +427,95 @@ func loadServeConfig(getenv func(string) string) (serveConfig, error) {
 		}
 		sc.logQuestions = b
 	}
+	problems = append(problems, loadFetch(getenv, &sc.fetch)...)
 	if len(problems) > 0 {
 		return sc, usageError{strings.Join(problems, "; ")}
 	}
 	return sc, nil
+}
+
+// Bounds of the fetch settings.
+const (
+	maxFetchSize      = 100 << 20
+	maxFetchRedirects = 20
+)
+
+// loadFetch reads the limits of the pages /add fetches into o, and
+// returns what is wrong with them.
+func loadFetch(getenv func(string) string, o *webfetch.Options) []string {
+	*o = webfetch.Options{Timeout: webfetch.DefaultTimeout, MaxBytes: webfetch.DefaultMaxBytes, MaxRedirects: webfetch.DefaultMaxRedirects}
+	var problems []string
+	if v := getenv("FETCH_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > bot.AddTimeout {
+			problems = append(problems, fmt.Sprintf("FETCH_TIMEOUT=%q: want a positive duration of at most %s, such as 20s", v, bot.AddTimeout))
+		} else {
+			o.Timeout = d
+		}
+	}
+	if v := getenv("FETCH_MAX_SIZE"); v != "" {
+		n, err := parseSize(v)
+		if err != nil || n <= 0 || n > maxFetchSize {
+			problems = append(problems, fmt.Sprintf("FETCH_MAX_SIZE=%q: want a size of at most 100MiB, such as 5MiB, 800KB or 1048576", v))
+		} else {
+			o.MaxBytes = n
+		}
+	}
+	if v := getenv("FETCH_MAX_REDIRECTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxFetchRedirects {
+			problems = append(problems, fmt.Sprintf("FETCH_MAX_REDIRECTS=%q: want a number from 1 to %d", v, maxFetchRedirects))
+		} else {
+			o.MaxRedirects = n
+		}
+	}
+	for _, f := range strings.Split(getenv("FETCH_ALLOW"), ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			ip, ierr := netip.ParseAddr(f)
+			if ierr != nil {
+				problems = append(problems, fmt.Sprintf("FETCH_ALLOW: %q is not an address range such as 127.0.0.1/32 or an address", f))
+				continue
+			}
+			p = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			// The guard compares IPv4 addresses unmapped: so must the range be.
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		o.Allow = append(o.Allow, p.Masked())
+	}
+	return problems
+}
+
+// sizeUnits are the units parseSize reads, by suffix, longest first.
+var sizeUnits = []struct {
+	suffix string
+	n      int64
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+
+// parseSize reads a size in bytes: a whole number, with an optional unit
+// (B, KB, MB, GB in powers of 1000; KiB, MiB, GiB in powers of 1024).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("size %q: %w", s, err)
+	}
+	if n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q out of range", s)
+	}
+	return n * mult, nil
 }
 
 // lookup reads a variable whose default is on, so that it can be turned

@@ -55,7 +55,7 @@ type Server struct {
 	actions  int
 	calls    map[string]int
 	faults   map[string][]Fault
-	commands string
+	commands map[string]string // setMyCommands' commands by scope and language: see CommandsFor
 	callback []string
 	texts    map[int]string // message id -> text, for edits
 	files    map[string][]byte
@@ -91,15 +91,16 @@ func New(token, username string) *Server {
 		id = n
 	}
 	s := &Server{
-		Token:   token,
-		Bot:     map[string]any{"id": id, "is_bot": true, "first_name": "Talkbot", "username": username},
-		nextID:  1,
-		nextMsg: 1000,
-		calls:   map[string]int{},
-		faults:  map[string][]Fault{},
-		texts:   map[int]string{},
-		files:   map[string][]byte{},
-		perChat: map[int64][]time.Time{},
+		Token:    token,
+		Bot:      map[string]any{"id": id, "is_bot": true, "first_name": "Talkbot", "username": username},
+		nextID:   1,
+		nextMsg:  1000,
+		calls:    map[string]int{},
+		faults:   map[string][]Fault{},
+		texts:    map[int]string{},
+		commands: map[string]string{},
+		files:    map[string][]byte{},
+		perChat:  map[int64][]time.Time{},
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -215,11 +216,42 @@ func (s *Server) Calls(method string) int {
 	return s.calls[method]
 }
 
-// Commands returns the JSON of the last setMyCommands call.
-func (s *Server) Commands() string {
+// Commands returns the JSON of the commands last set for everyone: the
+// default scope, without a language.
+func (s *Server) Commands() string { return s.CommandsFor("default", "") }
+
+// CommandsFor returns the JSON of the commands last set for a scope and
+// a language code ("" for none), or "" if none were. A scope is named
+// by its type ("default", "all_private_chats", …), with ":" and the
+// chat id for a chat's ("chat:42"), and ":" chat and user ids for a
+// chat member's ("chat_member:-100:42").
+func (s *Server) CommandsFor(scope, language string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.commands
+	return s.commands[scope+"|"+language]
+}
+
+// scopeName names the BotCommandScope JSON of a setMyCommands call as
+// CommandsFor does; no scope is the default one.
+func scopeName(raw string) (string, error) {
+	if raw == "" {
+		return "default", nil
+	}
+	var sc struct {
+		Type   string `json:"type"`
+		ChatID int64  `json:"chat_id"`
+		UserID int64  `json:"user_id"`
+	}
+	if err := json.Unmarshal([]byte(raw), &sc); err != nil || sc.Type == "" {
+		return "", fmt.Errorf("scope %q: %v", raw, err)
+	}
+	switch sc.Type {
+	case "chat", "chat_administrators":
+		return fmt.Sprintf("%s:%d", sc.Type, sc.ChatID), nil
+	case "chat_member":
+		return fmt.Sprintf("%s:%d:%d", sc.Type, sc.ChatID, sc.UserID), nil
+	}
+	return sc.Type, nil
 }
 
 // Throttled returns how many messages were refused with 429 for going
@@ -358,8 +390,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		reply(w, 200, result{OK: true, Result: true})
 	case "setMyCommands":
+		scope, err := scopeName(r.Form.Get("scope"))
+		if err != nil {
+			fail(w, 400, "Bad Request: can't parse BotCommandScope JSON object")
+			return
+		}
 		s.mu.Lock()
-		s.commands = r.Form.Get("commands")
+		s.commands[scope+"|"+r.Form.Get("language_code")] = r.Form.Get("commands")
 		s.mu.Unlock()
 		reply(w, 200, result{OK: true, Result: true})
 	case "setWebhook":
