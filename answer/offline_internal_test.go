@@ -177,3 +177,22 @@ func TestHasNewPerson(t *testing.T) {
 		}
 	}
 }
+
+func TestHasRole(t *testing.T) {
+	for _, tc := range []struct {
+		question, sentence string
+		want               bool
+	}{
+		{"Who is Dmitry Peskov?", "Kremlin Spokesman Dmitry Peskov told reporters on Tuesday.", true},
+		{"Who is Dmitry Peskov?", "This was reported by Dmitry Peskov, press secretary of the Russian head of state.", true},
+		{"Who is Dmitry Peskov?", "On Monday Dmitry Peskov told reporters that the call with the US President went well.", false},
+		{"What post does Yuri Ushakov hold?", "Aide to the President of the Russian Federation Yuri Ushakov said so.", true},
+		{"What is Maria Zakharova's position?", "The official representative of the Russian Foreign Ministry, Maria Zakharova, said it.", true},
+		{"What is Maria Zakharova's position?", "Maria Zakharova met the president of the club.", false},
+	} {
+		qs := &questionInfo{names: nameTerms(tc.question)}
+		if got := hasRole(tc.sentence, qs); got != tc.want {
+			t.Errorf("hasRole(%q) for %q = %v, want %v", tc.sentence, tc.question, got, tc.want)
+		}
+	}
+}

@@ -383,13 +383,20 @@ func roleBefore(text string) bool {
 	return len(words) > 0 && roleWords[retrieval.Term(words[len(words)-1])]
 }
 
-// hasRole reports whether sentence names an office within a few words of
-// one of the question's names (anywhere, if the question names nobody).
+// hasRole reports whether sentence gives one of the question's names an
+// office (anywhere, if the question names nobody): as a title before it
+// ("Kremlin Spokesman Dmitry Peskov", "press secretary Dmitry Peskov") or
+// in apposition after it ("Dmitry Peskov, press secretary of the
+// Russian head of state", "Peskov, who is the Kremlin's spokesman"). An
+// office merely near the name ("Peskov told reporters … the US
+// President") is someone else's.
 func hasRole(sentence string, qs *questionInfo) bool {
-	words := retrieval.Words(sentence)
+	locs := wordToken.FindAllStringIndex(sentence, -1)
+	words := make([]string, len(locs))
 	var roles, names []int
-	for i, w := range words {
-		t := retrieval.Term(w)
+	for i, loc := range locs {
+		words[i] = sentence[loc[0]:loc[1]]
+		t := retrieval.Term(words[i])
 		if roleWords[t] {
 			roles = append(roles, i)
 		}
@@ -405,13 +412,40 @@ func hasRole(sentence string, qs *questionInfo) bool {
 	}
 	for _, r := range roles {
 		for _, n := range names {
-			if r-n <= roleWindow && n-r <= roleWindow {
-				return true
+			switch {
+			case r < n && n-r <= roleWindow:
+				// a title: only the names of what the office is of between
+				// it and the name ("Deputy Foreign Minister Sergei
+				// Ryabkov", "Aide to the President of the Russian
+				// Federation Yuri Ushakov")
+				title := true
+				for _, w := range words[r+1 : n] {
+					title = title && (isCapitalized(w) || titleLinks[strings.ToLower(w)])
+				}
+				if title {
+					return true
+				}
+			case n < r && r-n <= roleWindow:
+				// apposition: the office follows the name after a comma
+				// or "is", "was", "as", with nothing said in between
+				between := sentence[locs[n][1]:locs[r][0]]
+				if appositive.MatchString(between) {
+					return true
+				}
 			}
 		}
 	}
 	return false
 }
+
+var (
+	titleLinks = wordSet("of to the for and")
+	wordToken  = regexp.MustCompile(`[\p{L}\p{N}]+`)
+	// appositive is what may stand between a name and its office:
+	// "Peskov, press secretary", "Peskov, the Kremlin's spokesman",
+	// "Sherman, who is deputy secretary", "Ryabkov as head".
+	appositive = regexp.MustCompile(`(?i)^(?:\s*,\s*|\s+(?:is|was|as|who\s+is|who\s+was)\s+)(?:(?:the|a|an|then|now|also|first|former|acting)\s+)*(?:\p{Lu}[\p{L}'’]*(?:'s|’s)?\s+)*\s*$`)
+)
 
 // roleWindow is how many words apart an office and a name may stand
 // and still be one ("Dmitry Peskov, press secretary of the Russian
