@@ -151,23 +151,37 @@ func TestBotOnRedisCluster(t *testing.T) {
 // TestThreeProcessesPacedTogether has three bot processes on one token
 // (webhooks behind a balancer) answer 120 chats at once against the fake
 // Telegram, which enforces the published limits. With the shared pacer
-// no message is refused and no second holds more than 30; as a control,
-// the same three processes pacing alone are refused (each keeps 28 a
-// second, together 84).
+// no message is refused and no second holds more than 30. With Redis
+// gone (stopped after the processes counted each other through their
+// heartbeats) each paces itself on a third of the budget: none refused
+// either. As a control, the same three processes pacing alone are
+// refused (each keeps 28 a second, together 84).
 func TestThreeProcessesPacedTogether(t *testing.T) {
-	srv := redistest.Start(t)
-	for _, shared := range []bool{true, false} {
-		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
+	for _, mode := range []string{"shared", "redis down", "alone"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := redistest.Start(t)
 			tg := faketelegram.New(token, "talkbot_test")
 			t.Cleanup(tg.Close)
 			storeLogs := &logbuf.Buffer{}
-			var hs []*harness
+			var setups []setup
 			for range 3 {
-				su, _ := sharedSetup(t, srv.URL, srv.Prefix+fmt.Sprint(shared)+":", tg, storeLogs)
+				su, _ := sharedSetup(t, srv.URL, srv.Prefix, tg, storeLogs)
 				su.webhook = true
-				if !shared {
+				if mode == "alone" {
 					su.pacer = nil
 				}
+				setups = append(setups, su)
+			}
+			if mode == "redis down" {
+				for _, su := range setups {
+					if n := su.peers.(*redisstore.Peers).Count(context.Background()); n != 3 {
+						t.Fatalf("%d processes counted, want 3", n)
+					}
+				}
+				srv.Stop()
+			}
+			var hs []*harness
+			for _, su := range setups {
 				hs = append(hs, startWith(t, su))
 			}
 			const chats = 120
@@ -194,12 +208,22 @@ func TestThreeProcessesPacedTogether(t *testing.T) {
 			took := times[len(times)-1].Sub(times[0])
 			t.Logf("%d messages in %v (%.1f/s), busiest second %d, %d refused with 429",
 				len(times), took.Round(10*time.Millisecond), float64(len(times)-1)/took.Seconds(), busiest, tg.Throttled())
-			if shared {
-				if tg.Throttled() != 0 || busiest > 30 {
-					t.Errorf("paced together: %d messages refused, busiest second %d", tg.Throttled(), busiest)
+			switch mode {
+			case "alone":
+				if tg.Throttled() == 0 {
+					t.Error("control: three processes pacing alone were never refused; the test cannot tell")
 				}
-			} else if tg.Throttled() == 0 {
-				t.Error("control: three processes pacing alone were never refused; the test cannot tell")
+			default:
+				if tg.Throttled() != 0 || busiest > 30 {
+					t.Errorf("%d messages refused, busiest second %d", tg.Throttled(), busiest)
+				}
+			}
+			if mode == "redis down" {
+				for _, h := range hs {
+					if !strings.Contains(h.logs.String(), "shared telegram pacer unreachable") {
+						t.Error("a process did not log that it paces alone")
+					}
+				}
 			}
 		})
 	}
