@@ -290,3 +290,24 @@ func TestPacerSpacesChatFromSent(t *testing.T) {
 		t.Errorf("after an early Sent chat 3 waits %v (%v), want %v", again, taken, wait+1050*time.Millisecond)
 	}
 }
+
+// BenchmarkPacerReserveAndSent is the cost of the shared pace for one
+// message: a Reserve and a Sent, two script calls, on a local Redis.
+func BenchmarkPacerReserveAndSent(b *testing.B) {
+	srv := redistest.Start(b)
+	s, err := redisstore.Open(srv.URL, redisstore.Options{Prefix: srv.Prefix})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := s.Pacer(7, nil, redisstore.PacerOptions{Now: clock.Now})
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		clock.Add(2 * time.Second) // every place free: the calls, not the waits, are measured
+		if _, taken, err := p.Reserve(ctx, int64(i%100), false); err != nil || !taken {
+			b.Fatal(taken, err)
+		}
+		p.Sent(ctx, int64(i%100))
+	}
+}
