@@ -14,7 +14,8 @@ import (
 )
 
 // The schemes of REDIS_URL, beside go-redis's own redis://, rediss:// and
-// unix:// for one node. A "+tls" form (rediss+…) uses TLS.
+// unix:// for one node. Their rediss+sentinel:// and rediss+cluster://
+// forms use TLS.
 const (
 	// SchemeSentinel names a primary by its Sentinels:
 	// redis+sentinel://[[user]:password@]host:port[,host:port…]/mastername[/db].

@@ -48,8 +48,9 @@ type PacerOptions struct {
 // yet takes no place; one that may, takes the bot's next free place
 // (now, or later if others took the places before) and pushes the chat's
 // next place past it. The caller then waits until its place and sends:
-// one call per message, however many wait, and no retry storms. Once the
-// request has returned, Sent spaces the chat's next message from then,
+// one call takes a message's place, however many wait, and there are no
+// retry storms. Once the request has returned, Sent (a second call)
+// spaces the chat's next message from then,
 // as Telegram counts arrivals: a slow request followed by a fast one
 // from another process cannot arrive too close.
 //
