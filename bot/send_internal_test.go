@@ -104,7 +104,9 @@ func TestSenderFallbackTakesItsShare(t *testing.T) {
 	if took := times[n-1].Sub(times[0]); took < 13*time.Second*3/28*9/10 {
 		t.Errorf("%d messages in %v: faster than a third of 28 a second", n, took)
 	}
-	if most := mostWithin(times, time.Second); most > 28/3 {
+	// Starts are held to 9 in any second; the times recorded here come a
+	// moment after each start, which may let one more into a window.
+	if most := mostWithin(times, time.Second); most > 28/3+1 {
 		t.Errorf("%d messages in one second, over a third of 28", most)
 	}
 	if c := strings.Count(logs.String(), "shared telegram pacer unreachable"); c != 1 {
