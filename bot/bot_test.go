@@ -65,6 +65,7 @@ type setup struct {
 	updates       bot.UpdateLog
 	observer      bot.Observer
 	peers         bot.Peers
+	pacer         bot.Pacer
 	chatQueue     int
 }
 
@@ -126,6 +127,7 @@ func startWith(t *testing.T, s setup) *harness {
 		Updates:      s.updates,
 		Observer:     s.observer,
 		Peers:        s.peers,
+		Pacer:        s.pacer,
 		Admins:       map[int64]bool{42: true},
 		PollTimeout:  time.Second,
 		ShutdownWait: 5 * time.Second,
