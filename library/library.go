@@ -50,6 +50,9 @@ type Report struct {
 	Version  string
 	Warnings []string
 	Took     time.Duration
+	// Unchanged is set when the corpus came from its snapshot as it
+	// was: no article parsed, no passage indexed.
+	Unchanged bool
 
 	// Article is the article Add or Replace saved, as the new corpus
 	// holds it; zero after Open and Reload.
@@ -86,10 +89,12 @@ func OpenWith(ctx context.Context, cfg Config) (*Library, Report, []corpus.Skipp
 	if cfg.Dir != "" {
 		l.store = cfg.Snapshots
 	}
-	defer debug.FreeOSMemory() // what the build used is not needed again
 	ix, rep, skipped, err := l.load(ctx, cfg.Lenient)
 	if err != nil {
 		return nil, rep, nil, err
+	}
+	if !rep.Unchanged {
+		debug.FreeOSMemory() // what the build used is not needed again
 	}
 	l.live = retrieval.NewLive(ix)
 	return l, rep, skipped, nil
@@ -130,15 +135,16 @@ func (l *Library) build(ctx context.Context) (ix *retrieval.Index, rep Report, e
 func (l *Library) load(ctx context.Context, lenient bool) (*retrieval.Index, Report, []corpus.Skipped, error) {
 	start := time.Now()
 	var (
-		ix      *retrieval.Index
-		skipped []corpus.Skipped
+		ix        *retrieval.Index
+		skipped   []corpus.Skipped
+		unchanged bool
 	)
 	if l.store != nil {
 		r, err := l.store.Load(ctx, l.dir, lenient, l.opts)
 		if err != nil {
 			return nil, Report{}, nil, err
 		}
-		ix, skipped = r.Index, r.Skipped
+		ix, skipped, unchanged = r.Index, r.Skipped, r.Unchanged
 	} else {
 		c, err := corpus.Load(ctx, l.dir, corpus.Options{SkipBad: lenient})
 		if err != nil {
@@ -151,10 +157,11 @@ func (l *Library) load(ctx context.Context, lenient bool) (*retrieval.Index, Rep
 	}
 	c := ix.Corpus()
 	return ix, Report{
-		Docs:     len(c.Docs),
-		Passages: len(c.Passages),
-		Version:  c.Version,
-		Warnings: c.Warnings,
-		Took:     time.Since(start),
+		Docs:      len(c.Docs),
+		Passages:  len(c.Passages),
+		Version:   c.Version,
+		Warnings:  c.Warnings,
+		Took:      time.Since(start),
+		Unchanged: unchanged,
 	}, skipped, nil
 }

@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	lib.Observe(m)
-	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "skipped", len(skipped), "took_ms", rep.Took.Milliseconds())
+	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "skipped", len(skipped), "took_ms", rep.Took.Milliseconds(), "from_snapshot", rep.Unchanged)
 	for _, w := range rep.Warnings {
 		log.Warn("corpus", "warning", w)
 	}
