@@ -225,6 +225,13 @@ func readSnapshot(path string) (*snap, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readBody(f, m, crc)
+}
+
+// readBody reads the sections that follow the manifest m in f, each in
+// one read, and checks them against the file's checksum, which crc has
+// run over the header and manifest.
+func readBody(f *os.File, m manifest, crc hash.Hash32) (*snap, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

@@ -21,9 +21,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/retrieval"
@@ -127,33 +131,64 @@ func (s *Store) Load(ctx context.Context, dir string, lenient bool, opts retriev
 		return Result{}, err
 	}
 	abs, _ := filepath.Abs(dir)
-	old, err := readSnapshot(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		s.log.Info("no corpus snapshot yet; parsing every article", "snapshot", path)
-		old = nil
-	case err != nil:
-		s.log.Warn("corpus snapshot unusable; rebuilding it", "snapshot", path, "err", err)
-		old = nil
-	case old.build != s.build || old.dir != abs:
-		s.log.Warn("corpus snapshot made by other code or for another directory; rebuilding it", "snapshot", path, "build", old.build, "want", s.build, "dir", old.dir)
-		old = nil
-	}
 	scanned := time.Now()
-	if old != nil {
-		st, err := check(ctx, dir, &old.manifest)
-		if err != nil {
-			return Result{}, fmt.Errorf("load corpus %s: %w", dir, err)
+	old, st, err := s.read(ctx, path, dir, abs)
+	if err != nil {
+		return Result{}, fmt.Errorf("load corpus %s: %w", dir, err)
+	}
+	if old != nil && st.unchanged && (lenient || !st.skipped) {
+		r, err := s.serve(ctx, old, st.warnings, opts)
+		if err == nil {
+			return r, nil
 		}
-		if st.unchanged && (lenient || !st.skipped) {
-			r, err := s.serve(ctx, old, st.warnings, opts)
-			if err == nil {
-				return r, nil
-			}
-			s.log.Warn("corpus snapshot unusable; rebuilding it", "snapshot", path, "err", err)
-		}
+		s.log.Warn("corpus snapshot unusable; rebuilding it", "snapshot", path, "err", err)
 	}
 	return s.rebuild(ctx, dir, abs, path, old, lenient, scanned, opts)
+}
+
+// read reads the snapshot at path and, at the same time, checks the
+// files in dir against its manifest. A snapshot that cannot be used is
+// logged and nil; err is only for a directory that cannot be walked.
+func (s *Store) read(ctx context.Context, path, dir, abs string) (*snap, state, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.log.Info("no corpus snapshot yet; parsing every article", "snapshot", path)
+		return nil, state{}, nil
+	}
+	if err != nil {
+		s.log.Warn("corpus snapshot unreadable; rebuilding it", "snapshot", path, "err", err)
+		return nil, state{}, nil
+	}
+	defer f.Close()
+	m, crc, err := readManifest(f)
+	if err != nil {
+		s.log.Warn("corpus snapshot unusable; rebuilding it", "snapshot", path, "err", err)
+		return nil, state{}, nil
+	}
+	if m.build != s.build || m.dir != abs {
+		s.log.Warn("corpus snapshot made by other code or for another directory; rebuilding it", "snapshot", path, "build", m.build, "want", s.build, "dir", m.dir)
+		return nil, state{}, nil
+	}
+	// Reading the snapshot and stat'ing every article file are both
+	// mostly waiting: do them together.
+	var (
+		st       state
+		checkErr error
+		old      *snap
+		readErr  error
+		wg       sync.WaitGroup
+	)
+	wg.Go(func() { st, checkErr = check(ctx, dir, &m) })
+	old, readErr = readBody(f, m, crc)
+	wg.Wait()
+	if checkErr != nil {
+		return nil, state{}, checkErr
+	}
+	if readErr != nil {
+		s.log.Warn("corpus snapshot unusable; rebuilding it", "snapshot", path, "err", readErr)
+		return nil, state{}, nil
+	}
+	return old, st, nil
 }
 
 // serve returns the corpus and index of a snapshot whose files did not
@@ -317,17 +352,13 @@ func check(ctx context.Context, dir string, m *manifest) (state, error) {
 		}
 	}
 	fsys := os.DirFS(dir)
-	seen, same := 0, true
+	var paths []string
+	same := true
 	err := corpus.WalkArticles(ctx, fsys, func(p, _ string) error {
-		f, ok := files[p]
-		if !ok {
-			same = false
-			return nil
-		}
-		seen++
-		if same && !unchanged(fsys, p, f, m.scanned) {
+		if _, ok := files[p]; !ok {
 			same = false
 		}
+		paths = append(paths, p)
 		return nil
 	}, func(p string, err error) {
 		if errors.Is(err, corpus.ErrNotArticle) {
@@ -339,7 +370,31 @@ func check(ctx context.Context, dir string, m *manifest) (state, error) {
 	if err != nil {
 		return state{}, err
 	}
-	st.unchanged = same && seen == len(m.files)
+	if !same || len(paths) != len(m.files) {
+		return st, nil
+	}
+	// A stat is a system call each: spread them over the processors.
+	var changed atomic.Bool
+	var g errgroup.Group
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		part := paths[w*len(paths)/workers : (w+1)*len(paths)/workers]
+		g.Go(func() error {
+			for _, p := range part {
+				if changed.Load() {
+					return nil
+				}
+				if !unchanged(fsys, p, files[p], m.scanned) {
+					changed.Store(true)
+				}
+			}
+			return ctx.Err()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return state{}, err
+	}
+	st.unchanged = !changed.Load()
 	return st, nil
 }
 
