@@ -13,6 +13,7 @@ package snapshot
 import (
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -81,18 +82,60 @@ func DefaultDir() (string, error) {
 
 // buildID names the code that parsed a snapshot's articles and laid out
 // its index: a snapshot made by other code is not reused, since its
-// parses might differ from this code's. The VCS revision is there when
-// the binary was built from a checkout.
+// parses might differ from this code's. It is the executable's Go build
+// ID, a hash of everything it was built from, where the executable can
+// be read (ELF); else the VCS revision, the dependencies' versions and
+// corpus.ParserVersion, which must then be raised with any change to
+// what the parser makes.
 func buildID() string {
 	id := fmt.Sprintf("parser=%d", corpus.ParserVersion)
 	if bi, ok := debug.ReadBuildInfo(); ok {
+		h := sha256.New()
+		fmt.Fprintln(h, bi.GoVersion, bi.Main.Path, bi.Main.Version)
+		for _, m := range bi.Deps {
+			fmt.Fprintln(h, m.Path, m.Version, m.Sum)
+		}
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
-				id += " " + s.Key + "=" + s.Value
+				fmt.Fprintln(h, s.Key, s.Value)
 			}
 		}
+		id += " build=" + hex.EncodeToString(h.Sum(nil)[:8])
+	}
+	if exe := executableID(); exe != "" {
+		id += " exe=" + exe
 	}
 	return id
+}
+
+// executableID returns the Go build ID of the running executable, from
+// its ELF note, or "" where it cannot be read.
+func executableID() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sec := f.Section(".note.go.buildid")
+	if sec == nil {
+		return ""
+	}
+	data, err := sec.Data()
+	if err != nil || len(data) < 12 {
+		return ""
+	}
+	// An ELF note: name size, description size, type, name (padded to
+	// 4 bytes), description.
+	namesz, descsz := f.ByteOrder.Uint32(data), f.ByteOrder.Uint32(data[4:])
+	off := 12 + uint64(namesz+3)&^3
+	if off+uint64(descsz) > uint64(len(data)) {
+		return ""
+	}
+	return string(data[off : off+uint64(descsz)])
 }
 
 // Path returns the snapshot file of the corpus in dir: named after the

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -302,7 +303,7 @@ func TestSnapshotDamagedRebuilt(t *testing.T) {
 	check("another format version", other)
 
 	// Made by other code (another parser version or revision).
-	f.store.build = "parser=0"
+	f.store.build = "parser=0 exe=another"
 	f.load(false)
 	f.store.build = buildID()
 	check("another build", mustRead(t, path))
@@ -392,5 +393,17 @@ func TestSnapshotPerDirectory(t *testing.T) {
 	ra, rb := a.load(false), b.load(false)
 	if !ra.Unchanged || !rb.Unchanged || ra.Index.Corpus().Version == rb.Index.Corpus().Version {
 		t.Fatal("two corpora under one INDEX_DIR share a snapshot")
+	}
+}
+
+// TestBuildIDNamesTheExecutable: on Linux the code a snapshot was made
+// by is named by the executable's Go build ID, which changes with any
+// change to the code, so no release reuses another's parses.
+func TestBuildIDNamesTheExecutable(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads an ELF note")
+	}
+	if id := buildID(); !strings.Contains(id, " exe=") || len(id) < len("parser=1 exe=")+20 {
+		t.Fatalf("buildID() = %q, want the executable's build ID in it", id)
 	}
 }
