@@ -284,6 +284,32 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 	return localize(a, req.Lang), err
 }
 
+// CachedAnswer answers req from the cache alone, given the version of
+// the corpus that would answer it, without the index: for a process that
+// has not loaded its corpus (talkbot ask), so that a question answered
+// before costs no corpus load. It is the answer Answer would return from
+// the cache for the same corpus. ok is false on a miss, without a cache,
+// and for a follow-up, whose key depends on rewriting it.
+func (s *Service) CachedAnswer(ctx context.Context, corpusVersion string, req Request) (a Answer, ok bool) {
+	if s.opts.Cache == nil || len(req.History) > 0 {
+		return Answer{}, false
+	}
+	req.Question = CleanText(req.Question)
+	if len(retrieval.Words(req.Question)) == 0 {
+		return Answer{}, false
+	}
+	req.Lang = askerLang(req)
+	// The key cached gives a question without history: its standalone
+	// form is itself, asked in its own words.
+	key := CacheKey(KeyParts{CorpusVersion: corpusVersion, Mode: s.Mode(), Model: s.opts.Model, PromptVersion: prompts.Version, Question: req.Question, Lang: req.Lang})
+	a, ok = s.opts.Cache.Get(ctx, key)
+	if !ok {
+		return Answer{}, false
+	}
+	s.questions.Add(1)
+	return localize(s.hit(a, req), req.Lang), true
+}
+
 // answer answers req, whose language is known.
 func (s *Service) answer(ctx context.Context, req Request) (Answer, error) {
 	ix := s.index.Index() // one index for the whole answer, even across a reload

@@ -274,3 +274,66 @@ func TestSemanticCache(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedAnswerWithoutIndex: CachedAnswer finds, with the corpus
+// version alone and a service holding no index, the answer Answer
+// cached, for LLM and offline answers; another corpus version, a
+// follow-up or an uncached question miss, and no LLM is called.
+func TestCachedAnswerWithoutIndex(t *testing.T) {
+	srv := redistest.Start(t)
+	var calls atomic.Int64
+	ai := fakeopenai.New(func(req openai.ChatCompletionRequest) string {
+		calls.Add(1)
+		return "Wendy Sherman [1]."
+	})
+	t.Cleanup(ai.Close)
+	live := seedIndex(t)
+	version := live.Index().Corpus().Version
+	ctx := context.Background()
+	const q = "Who leads the American delegation at the Geneva talks?"
+
+	store, err := redisstore.Open(srv.URL, redisstore.Options{Prefix: srv.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	client := llm.New(llm.Config{BaseURL: ai.BaseURL(), Model: "test-model", Timeout: 5 * time.Second})
+	for _, mode := range []struct {
+		name string
+		chat answer.Chat
+	}{{"llm", client}, {"offline", nil}} {
+		t.Run(mode.name, func(t *testing.T) {
+			opts := answer.Options{Cache: store.Cache(), Model: "test-model"}
+			full := answer.NewService(live, mode.chat, nil, opts)
+			want, err := full.Answer(ctx, answer.Request{Question: q})
+			if err != nil || want.Cached {
+				t.Fatalf("first answer %+v, %v", want, err)
+			}
+			before := calls.Load()
+			bare := answer.NewService(retrieval.NewLive(nil), mode.chat, nil, opts)
+			got, ok := bare.CachedAnswer(ctx, version, answer.Request{Question: "who leads the American delegation at the Geneva talks"})
+			if !ok || !got.Cached || got.Text != want.Text || len(got.Citations) != len(want.Citations) {
+				t.Fatalf("CachedAnswer = %+v, %v; want the cached %q", got, ok, want.Text)
+			}
+			if again, err := full.Answer(ctx, answer.Request{Question: q}); err != nil || !again.Cached || again.Text != got.Text {
+				t.Fatalf("Answer from the cache %+v differs from CachedAnswer's", again)
+			}
+			for _, miss := range []struct {
+				version string
+				req     answer.Request
+			}{
+				{version + "x", answer.Request{Question: q}},
+				{version, answer.Request{Question: "Who leads the Russian delegation?"}},
+				{version, answer.Request{Question: q, History: []answer.Turn{{Question: "Geneva?", Answer: "Yes."}}}},
+				{version, answer.Request{Question: "?!"}},
+			} {
+				if a, ok := bare.CachedAnswer(ctx, miss.version, miss.req); ok {
+					t.Errorf("CachedAnswer(%s, %q) hit: %q", miss.version, miss.req.Question, a.Text)
+				}
+			}
+			if calls.Load() != before {
+				t.Error("CachedAnswer called the LLM")
+			}
+		})
+	}
+}

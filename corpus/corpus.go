@@ -24,6 +24,12 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// ParserVersion names what Parse, ParseHTML and the Splitter make of a
+// file. A snapshot of parsed articles (package snapshot) made under
+// another ParserVersion is not reused: raise it with any change to what
+// they produce.
+const ParserVersion = 1
+
 // DefaultMaxFileSize is the largest article file Load accepts unless
 // Options says otherwise.
 const DefaultMaxFileSize = 5 << 20
@@ -96,6 +102,18 @@ type Options struct {
 	// tree rather than of a file (two files with one document id) still
 	// fail the load.
 	SkipBad bool
+	// Reuse, if set, is asked about each article file before it is read:
+	// when it knows the file is unchanged since an earlier load it
+	// returns the document and the warnings (without the file's path)
+	// that load made of it, and the file is neither read nor parsed. It
+	// is how a persisted snapshot (package snapshot) has only changed
+	// files parsed. It is called from several goroutines at once.
+	Reuse func(p string) (doc Document, warnings []string, ok bool)
+	// Parse, if set, is called instead of ParseFile to turn a file's
+	// bytes into a document, so that a snapshot can reuse the parse of
+	// bytes it has seen and record what it parsed. It is called from
+	// several goroutines at once.
+	Parse func(p string, data []byte) (Document, []string, error)
 }
 
 func (o Options) maxFileSize() int64 {
@@ -176,7 +194,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, opts Options) (*Corpus, error) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			parsed[i] = parseFile(fsys, f, opts.maxFileSize())
+			parsed[i] = parseFile(fsys, f, opts)
 			return nil
 		})
 	}
@@ -260,14 +278,24 @@ type parsedFile struct {
 	err      error
 }
 
-func parseFile(fsys fs.FS, f file, maxSize int64) parsedFile {
-	data, err := readLimited(fsys, f.path, maxSize)
-	if err != nil {
-		return parsedFile{err: fmt.Errorf("%s: %w", f.path, err)}
+func parseFile(fsys fs.FS, f file, opts Options) parsedFile {
+	doc, warns, ok := Document{}, []string(nil), false
+	if opts.Reuse != nil {
+		doc, warns, ok = opts.Reuse(f.path)
 	}
-	doc, warns, err := ParseFile(f.path, data)
-	if err != nil {
-		return parsedFile{err: fmt.Errorf("%s: %w", f.path, err)}
+	if !ok {
+		data, err := readLimited(fsys, f.path, opts.maxFileSize())
+		if err != nil {
+			return parsedFile{err: fmt.Errorf("%s: %w", f.path, err)}
+		}
+		parse := ParseFile
+		if opts.Parse != nil {
+			parse = opts.Parse
+		}
+		doc, warns, err = parse(f.path, data)
+		if err != nil {
+			return parsedFile{err: fmt.Errorf("%s: %w", f.path, err)}
+		}
 	}
 	doc.Path = f.path
 	var out []string

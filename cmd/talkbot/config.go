@@ -14,11 +14,13 @@ import (
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/llm"
 	"github.com/talkbot/talkbot/redisstore"
+	"github.com/talkbot/talkbot/snapshot"
 )
 
 // config is the effective configuration: environment variables, then flags.
 type config struct {
 	CorpusDir       string
+	IndexDir        string // "" keeps no snapshot
 	OpenAIKey       string
 	OpenAIBaseURL   string
 	Model           string
@@ -36,6 +38,7 @@ type config struct {
 // envVars documents every environment variable talkbot reads.
 var envVars = [][2]string{
 	{"CORPUS_DIR", "directory of .txt/.md articles (default: the embedded seed articles)"},
+	{"INDEX_DIR", "where the parsed corpus and its index are kept between starts, one file per CORPUS_DIR; \"off\" keeps none (default: talkbot under the user's cache directory)"},
 	{"OPENAI_API_KEY", "API key; setting it (or OPENAI_BASE_URL) turns on LLM mode"},
 	{"OPENAI_BASE_URL", "OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama"},
 	{"OPENAI_MODEL", "chat model (default " + llm.DefaultModel + ")"},
@@ -62,6 +65,7 @@ var errUsageShown = errors.New("usage shown")
 func loadConfig(name, synopsis string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (config, []string, error) {
 	cfg := config{
 		CorpusDir:       getenv("CORPUS_DIR"),
+		IndexDir:        getenv("INDEX_DIR"),
 		OpenAIKey:       getenv("OPENAI_API_KEY"),
 		OpenAIBaseURL:   getenv("OPENAI_BASE_URL"),
 		Model:           getenv("OPENAI_MODEL"),
@@ -87,6 +91,13 @@ func loadConfig(name, synopsis string, args []string, getenv func(string) string
 				*d.to = t
 			}
 		}
+	}
+	switch cfg.IndexDir {
+	case "off":
+		cfg.IndexDir = ""
+	case "":
+		// No cache directory (no HOME): no snapshot, every start parses.
+		cfg.IndexDir, _ = snapshot.DefaultDir()
 	}
 	if v := getenv("SEMANTIC_THRESHOLD"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

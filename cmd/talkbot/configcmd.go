@@ -46,6 +46,7 @@ func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writ
 	rows := [][2]string{
 		{"mode", mode},
 		{"CORPUS_DIR", or(cfg.CorpusDir, "(the embedded seed articles)")},
+		{"INDEX_DIR", or(cfg.IndexDir, "(none: every start parses the corpus)")},
 		{"OPENAI_API_KEY", secret(cfg.OpenAIKey)},
 		{"OPENAI_BASE_URL", or(redactURL(cfg.OpenAIBaseURL, sc.token), "(OpenAI's, in LLM mode)")},
 		{"OPENAI_MODEL", or(cfg.Model, llm.DefaultModel)},

@@ -18,6 +18,7 @@ import (
 	"github.com/talkbot/talkbot/qa"
 	"github.com/talkbot/talkbot/redisstore"
 	"github.com/talkbot/talkbot/retrieval"
+	"github.com/talkbot/talkbot/snapshot"
 )
 
 const usage = `talkbot answers questions about news articles, with citations.
@@ -72,11 +73,18 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdo
 	if question == "" {
 		return usageError{"ask: no question given (usage: talkbot ask [--json] QUESTION)"}
 	}
-	svc, closeSvc, err := newService(ctx, cfg, stderr, true)
+	return ask(ctx, cfg, question, library.OpenWith, stdout, stderr)
+}
+
+// ask answers one question. The corpus is opened (with open) only when
+// the answer is not in the cache: the snapshot's manifest gives the
+// corpus version the cache key needs.
+func ask(ctx context.Context, cfg config, question string, open openFunc, stdout, stderr io.Writer) error {
+	svc, err := newService(ctx, cfg, stderr, true, true, open)
 	if err != nil {
 		return err
 	}
-	defer closeSvc()
+	defer svc.close()
 	a, err := svc.Answer(ctx, answer.Request{Question: question})
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
@@ -92,11 +100,11 @@ func runChat(ctx context.Context, args []string, getenv func(string) string, std
 	if len(rest) > 0 {
 		return usageError{fmt.Sprintf("chat: unexpected argument %q: questions are read from standard input", rest[0])}
 	}
-	svc, closeSvc, err := newService(ctx, cfg, stderr, true)
+	svc, err := newService(ctx, cfg, stderr, true, false, library.OpenWith)
 	if err != nil {
 		return err
 	}
-	defer closeSvc()
+	defer svc.close()
 	var history []answer.Turn
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
@@ -154,11 +162,11 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("eval: read %s: %w", qaFile, err)
 	}
-	svc, closeSvc, err := newService(ctx, cfg, stderr, false) // measure answers, not the cache
+	svc, err := newService(ctx, cfg, stderr, false, false, library.OpenWith) // measure answers, not the cache
 	if err != nil {
 		return err
 	}
-	defer closeSvc()
+	defer svc.close()
 	report := qa.Run(ctx, svc, cases)
 	if cfg.JSON {
 		return json.NewEncoder(stdout).Encode(report)
@@ -209,30 +217,85 @@ func runSources(ctx context.Context, args []string, getenv func(string) string, 
 	return w.Flush()
 }
 
-// newService loads the corpus, builds the index and picks the mode. With
-// cached and REDIS_URL set, answers go through the Redis cache; the
-// returned func closes the connection.
-func newService(ctx context.Context, cfg config, stderr io.Writer, cached bool) (*answer.Service, func(), error) {
+// openFunc opens the library answers come from: library.OpenWith, or a
+// test's double that counts or refuses.
+type openFunc func(context.Context, library.Config) (*library.Library, library.Report, []corpus.Skipped, error)
+
+// service answers a command's questions, from a corpus opened at once or,
+// when lazy, only when a question's answer is not in the cache.
+type service struct {
+	*answer.Service
+	live      *retrieval.Live // holds no index until the corpus is opened
+	lib       library.Config
+	open      openFunc
+	snapshots *snapshot.Store // nil: none
+	log       *slog.Logger
+	opened    bool
+	close     func()
+}
+
+// newService picks the mode and opens the corpus, unless lazy. With
+// cached and REDIS_URL set, answers go through the Redis cache; close
+// closes the connection.
+func newService(ctx context.Context, cfg config, stderr io.Writer, cached, lazy bool, open openFunc) (*service, error) {
 	log := newLogger(cfg.LogLevel, stderr)
 	chat, ropts, opts := answerParts(cfg, nil)
-	lib, rep, err := library.Open(ctx, cfg.CorpusDir, ropts)
-	if err != nil {
-		return nil, nil, err
+	s := &service{live: retrieval.NewLive(nil), open: open, log: log, close: func() {}}
+	if cfg.IndexDir != "" {
+		s.snapshots = snapshot.New(cfg.IndexDir, snapshot.Options{Log: log})
 	}
-	for _, w := range rep.Warnings {
-		log.Info("corpus", "warning", w) // "talkbot sources" lists them too
-	}
-	closeStore := func() {}
+	s.lib = library.Config{Dir: cfg.CorpusDir, Retrieval: ropts, Snapshots: s.snapshots}
 	if cached && cfg.RedisURL != "" {
 		store, err := openStore(cfg, log)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		opts.Cache = store.Cache()
 		opts.Similar = store.Similar(cfg.CacheTTL)
-		closeStore = func() { store.Close() }
+		s.close = func() { store.Close() }
 	}
-	return answer.NewService(lib.Live(), chat, log, opts), closeStore, nil
+	s.Service = answer.NewService(s.live, chat, log, opts)
+	if !lazy || opts.Cache == nil {
+		if err := s.load(ctx); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// load opens the corpus, once.
+func (s *service) load(ctx context.Context) error {
+	if s.opened {
+		return nil
+	}
+	lib, rep, _, err := s.open(ctx, s.lib)
+	if err != nil {
+		return err
+	}
+	for _, w := range rep.Warnings {
+		s.log.Info("corpus", "warning", w) // "talkbot sources" lists them too
+	}
+	s.live.Swap(lib.Live().Index())
+	s.opened = true
+	return nil
+}
+
+// Answer answers req: from the cache, without opening the corpus, when
+// the snapshot's manifest vouches for the corpus version and the answer
+// is there; else from the corpus, opened now if it was not.
+func (s *service) Answer(ctx context.Context, req answer.Request) (answer.Answer, error) {
+	if !s.opened && s.snapshots != nil && s.lib.Dir != "" {
+		if v, ok := s.snapshots.Version(ctx, s.lib.Dir); ok {
+			if a, ok := s.Service.CachedAnswer(ctx, v, req); ok {
+				return a, nil
+			}
+		}
+	}
+	if err := s.load(ctx); err != nil {
+		return answer.Answer{}, err
+	}
+	return s.Service.Answer(ctx, req)
 }
 
 // answerParts picks the mode from cfg: the LLM to answer with (nil:

@@ -28,6 +28,7 @@ import (
 	"github.com/talkbot/talkbot/library"
 	"github.com/talkbot/talkbot/metrics"
 	"github.com/talkbot/talkbot/redisstore"
+	"github.com/talkbot/talkbot/snapshot"
 	"github.com/talkbot/talkbot/webfetch"
 )
 
@@ -65,12 +66,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svcOpts.Observer = m
 	// At start there is no corpus to fall back on: serve the good articles
 	// beside a bad file rather than not start. Reloads stay all or nothing.
-	lib, rep, skipped, err := library.OpenLenient(ctx, cfg.CorpusDir, ropts)
+	var snapshots *snapshot.Store
+	if cfg.IndexDir != "" {
+		snapshots = snapshot.New(cfg.IndexDir, snapshot.Options{Log: log})
+	}
+	lib, rep, skipped, err := library.OpenWith(ctx, library.Config{Dir: cfg.CorpusDir, Retrieval: ropts, Snapshots: snapshots, Lenient: true})
 	if err != nil {
 		return err
 	}
 	lib.Observe(m)
-	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "skipped", len(skipped), "took_ms", rep.Took.Milliseconds())
+	log.Info("corpus loaded", "version", rep.Version, "docs", rep.Docs, "passages", rep.Passages, "warnings", len(rep.Warnings), "skipped", len(skipped), "took_ms", rep.Took.Milliseconds(), "from_snapshot", rep.Unchanged)
 	for _, w := range rep.Warnings {
 		log.Warn("corpus", "warning", w)
 	}
