@@ -65,6 +65,13 @@ func (in *intake) keep(id int) {
 	in.mu.Unlock()
 }
 
+// busy reports whether update id is taken and not finished.
+func (in *intake) busy(id int) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.running[id] != nil
+}
+
 // done marks update id finished.
 func (in *intake) done(id int) {
 	in.mu.Lock()

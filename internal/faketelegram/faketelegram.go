@@ -69,6 +69,8 @@ type Server struct {
 	Unlimited bool
 
 	holding   bool                  // guarded by mu: see Hold
+	polls     int                   // getUpdates calls begun, to tell the newest (see getUpdates)
+	conflicts int                   // getUpdates calls ended with 409 by a newer one
 	recent    []time.Time           // arrivals of the last 30 messages
 	perChat   map[int64][]time.Time // arrivals in each chat, the last 20
 	throttled int
@@ -416,23 +418,46 @@ func (s *Server) download(w http.ResponseWriter, path string) {
 	w.Write(data)
 }
 
+// ConflictDescription is what Telegram answers, with 409, to a
+// getUpdates call ended by a newer one: only one consumer may poll a
+// token at a time.
+const ConflictDescription = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+
+// getUpdates long-polls as Telegram does, one consumer at a time: a call
+// arriving while another waits ends the waiting one with 409 Conflict.
 func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 	offset, _ := strconv.Atoi(r.Form.Get("offset"))
 	timeout, _ := strconv.Atoi(r.Form.Get("timeout"))
 	deadline := time.Now().Add(time.Duration(timeout) * time.Second)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.polls++
+	me := s.polls
+	s.cond.Broadcast() // a call waiting now is ended by this one
 	// An offset acknowledges every earlier update.
 	for len(s.updates) > 0 && s.updates[0]["update_id"].(int) < offset {
 		s.updates = s.updates[1:]
 	}
-	for len(s.updates) == 0 && time.Now().Before(deadline) && r.Context().Err() == nil {
+	for len(s.updates) == 0 && time.Now().Before(deadline) && r.Context().Err() == nil && s.polls == me {
 		wake := time.AfterFunc(50*time.Millisecond, s.cond.Broadcast)
 		s.cond.Wait()
 		wake.Stop()
 	}
+	if s.polls != me {
+		s.conflicts++
+		reply(w, http.StatusConflict, result{ErrorCode: http.StatusConflict, Description: ConflictDescription})
+		return
+	}
 	out := append([]map[string]any{}, s.updates...)
 	reply(w, 200, result{OK: true, Result: out})
+}
+
+// Conflicts returns how many getUpdates calls were ended with 409
+// because another began while they waited (scripted faults not counted).
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflicts
 }
 
 func (s *Server) message(w http.ResponseWriter, r *http.Request, method string) {
