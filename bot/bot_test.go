@@ -66,6 +66,9 @@ type setup struct {
 	observer      bot.Observer
 	peers         bot.Peers
 	chatQueue     int
+	chatOrder     bot.ChatOrder
+	relay         bot.Relay
+	answerer      func(bot.Answerer) bot.Answerer // wraps the answerer, if set
 }
 
 const hookSecret = "hook_SECRET-value"
@@ -109,6 +112,9 @@ func startWith(t *testing.T, s setup) *harness {
 	if delay > 0 {
 		ans = slowAnswerer{ans, delay}
 	}
+	if s.answerer != nil {
+		ans = s.answerer(ans)
+	}
 	if clientTimeout == 0 {
 		clientTimeout = 10 * time.Second
 	}
@@ -126,6 +132,8 @@ func startWith(t *testing.T, s setup) *harness {
 		Updates:      s.updates,
 		Observer:     s.observer,
 		Peers:        s.peers,
+		ChatOrder:    s.chatOrder,
+		Relay:        s.relay,
 		Admins:       map[int64]bool{42: true},
 		PollTimeout:  time.Second,
 		ShutdownWait: 5 * time.Second,
