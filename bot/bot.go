@@ -82,6 +82,10 @@ type Config struct {
 	// ChatOrder, when set, keeps each chat's updates in order across
 	// processes: one process at a time answers a chat, oldest first.
 	ChatOrder ChatOrder
+	// Pacer, when set, paces messages together with the other processes
+	// on the bot token, so that together they keep within Telegram's
+	// limits. Without it this process paces as if alone.
+	Pacer Pacer
 	// Observer, if set, is told each question's outcome and each failed
 	// Telegram call, for metrics.
 	Observer Observer
@@ -192,7 +196,7 @@ func New(api *tgbotapi.BotAPI, answers Answerer, lib Library, mem Memory, cfg Co
 	}
 	return &Bot{
 		api: api, self: api.Self, answers: answers, lib: lib, mem: mem, cfg: cfg, log: log,
-		send: newSender(api, log, cfg.Observer), fetch: webfetch.New(cfg.Fetch), started: time.Now(), sources: map[string]sourced{}, warned: map[int64]time.Time{},
+		send: newSender(api, log, cfg.Observer, cfg.Pacer), fetch: webfetch.New(cfg.Fetch), started: time.Now(), sources: map[string]sourced{}, warned: map[int64]time.Time{},
 		mention: regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(api.Self.UserName) + `\b[,:]?`),
 	}
 }

@@ -65,6 +65,7 @@ type setup struct {
 	updates       bot.UpdateLog
 	observer      bot.Observer
 	peers         bot.Peers
+	pacer         bot.Pacer
 	chatQueue     int
 	chatOrder     bot.ChatOrder
 	relay         bot.Relay
@@ -134,6 +135,7 @@ func startWith(t *testing.T, s setup) *harness {
 		Peers:        s.peers,
 		ChatOrder:    s.chatOrder,
 		Relay:        s.relay,
+		Pacer:        s.pacer,
 		Admins:       map[int64]bool{42: true},
 		PollTimeout:  time.Second,
 		ShutdownWait: 5 * time.Second,

@@ -94,7 +94,7 @@ func TestWebhookChatOrderAcrossProcesses(t *testing.T) {
 	var hooks []*harness
 	for _, name := range []string{"a", "b", "c"} {
 		st := store(t, srv)
-		hooks = append(hooks, startWith(t, setup{tg: tg, webhook: true, updates: st.Updates(999), answerer: wrap}))
+		hooks = append(hooks, startWith(t, setup{tg: tg, webhook: true, updates: st.Updates(999), chatOrder: st.Chats(999, name, 0), answerer: wrap}))
 	}
 	const chat = 61
 	var asked []int // message ids, in update id order

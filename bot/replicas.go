@@ -56,13 +56,14 @@ type ChatOrder interface {
 // durations themselves are the store's (redisstore.DefaultLeaseTTL, 3 s,
 // and DefaultChatLease, 5 s): these tries come well within them.
 const (
-	leadEvery      = time.Second      // the poller renews its lease; the others try to take it
-	chatRenewEvery = time.Second      // a process renews its hold on a chat it answers
-	adoptEvery     = time.Second      // how often chats left by a dead process are looked for
-	adoptAtOnce    = 50               // chats adopted in one look
-	readAtOnce     = 10               // updates read from the relay at once: shared out among processes
-	conflictWait   = time.Second      // first wait after a 409 Conflict, doubled each time
-	conflictCap    = 30 * time.Second // longest wait after a 409
+	leadEvery      = time.Second            // the poller renews its lease; the others try to take it
+	chatRenewEvery = time.Second            // a process renews its hold on a chat it answers
+	adoptEvery     = time.Second            // how often chats left by a dead process are looked for
+	adoptAtOnce    = 50                     // chats adopted in one look
+	readAtOnce     = 10                     // updates read from the relay at once: shared out among processes
+	readIdle       = 100 * time.Millisecond // wait between reads that found nothing
+	conflictWait   = time.Second            // first wait after a 409 Conflict, doubled each time
+	conflictCap    = 30 * time.Second       // longest wait after a 409
 )
 
 // leadership tracks whether this process polls: it holds the relay's
@@ -233,9 +234,11 @@ func (p *pipeline) consume(ctx context.Context, relay Relay) {
 			continue
 		}
 		backoff = baseWait
-		if len(batch) > 0 {
-			p.take(batch, false)
+		if len(batch) == 0 {
+			sleep(ctx, readIdle)
+			continue
 		}
+		p.take(batch, false)
 	}
 }
 

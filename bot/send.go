@@ -47,20 +47,43 @@ const (
 // it now would delay messages that may not.
 var errBusy = errors.New("telegram sends are backed up")
 
+// Pacer shares Telegram's sending limits with the other processes
+// sending on the same bot token, which Telegram counts together
+// (redisstore.Pacer does, through Redis). The sender still spaces each
+// chat's messages in this process, from when the last one went out; the
+// pacer adds the bot's overall pace and the chats' spacing across
+// processes.
+type Pacer interface {
+	// Reserve asks for a place for one message to chatID. With taken,
+	// the place is the caller's and it sends after wait. Without, no
+	// message may go yet (the chat's spacing, or with optional the bot's
+	// budget): the caller asks again after wait, or with optional skips
+	// the message. An error means the shared pace cannot be reached: the
+	// sender then paces in this process on 1/Processes of the budget.
+	Reserve(ctx context.Context, chatID int64, optional bool) (wait time.Duration, taken bool, err error)
+	// Processes returns how many processes share the token, as last
+	// known (at least 1), without I/O.
+	Processes() int
+}
+
 // sender sends to Telegram at a pace within its limits, and retries what
 // Telegram or the network failed transiently. Messages are spaced evenly
 // (no bursts), each chat's measured from when its last message actually
-// went out, so that pacing never finds the limits by failure.
+// went out, so that pacing never finds the limits by failure. With a
+// shared Pacer, the bot's pace is the pacer's, across processes, and
+// while it is unreachable this process takes its share of the budget.
 type sender struct {
 	api    API
 	log    *slog.Logger
 	obs    Observer
-	global *rate.Limiter // messages and edits
+	pacer  Pacer         // nil: this process is alone on the token
+	global *rate.Limiter // messages and edits, when paced in process
 	other  *rate.Limiter // chat actions and callback answers, which are not messages
 
 	mu     sync.Mutex
 	chats  map[int64]*chatPace
 	starts []time.Time // when the last windowMax messages went out
+	alone  bool        // the shared pacer failed its last call: pacing in process
 }
 
 // chatPace is one chat's pacing state. turn admits one sender at a time,
@@ -72,11 +95,12 @@ type chatPace struct {
 	used time.Time // guarded by sender.mu
 }
 
-func newSender(api API, log *slog.Logger, obs Observer) *sender {
+func newSender(api API, log *slog.Logger, obs Observer, pacer Pacer) *sender {
 	return &sender{
 		api:    api,
 		log:    log,
 		obs:    obs,
+		pacer:  pacer,
 		global: rate.NewLimiter(perBot, 1),
 		other:  rate.NewLimiter(perBot, perBot),
 		chats:  map[int64]*chatPace{},
@@ -126,14 +150,23 @@ func (s *sender) wait(ctx context.Context, chatID int64, optional bool) (release
 	if d := time.Until(cp.next); d > 0 && !sleep(ctx, d) {
 		return nil, ctx.Err()
 	}
-	if optional {
-		if !s.global.Allow() {
-			return nil, errBusy
-		}
-	} else if err := s.global.Wait(ctx); err != nil {
+	shared, err := s.paceShared(ctx, chatID, optional)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.inWindow(ctx); err != nil {
+	most := windowMax
+	if !shared {
+		n := s.share()
+		most = max(1, windowMax/n)
+		if optional {
+			if !s.global.Allow() {
+				return nil, errBusy
+			}
+		} else if err := s.global.Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.inWindow(ctx, most); err != nil {
 		return nil, err
 	}
 	every := perChat
@@ -146,13 +179,73 @@ func (s *sender) wait(ctx context.Context, chatID int64, optional bool) (release
 	}, nil
 }
 
-// inWindow waits until fewer than windowMax messages went out in the
-// last window, and records one going out now.
-func (s *sender) inWindow(ctx context.Context) error {
+// paceShared takes the message's place with the shared pacer and waits
+// for it. It reports false when there is no shared pacer or it cannot be
+// reached, for the caller to pace in process; errBusy when an optional
+// message would have to wait for the bot's budget.
+func (s *sender) paceShared(ctx context.Context, chatID int64, optional bool) (bool, error) {
+	if s.pacer == nil {
+		return false, nil
+	}
+	for {
+		wait, taken, err := s.pacer.Reserve(ctx, chatID, optional)
+		if err != nil {
+			if ctx.Err() != nil {
+				return true, ctx.Err()
+			}
+			s.setAlone(ctx, true, err)
+			return false, nil
+		}
+		s.setAlone(ctx, false, nil)
+		if !taken && optional {
+			return true, errBusy
+		}
+		if wait > 0 && !sleep(ctx, wait) {
+			return true, ctx.Err()
+		}
+		if taken {
+			return true, nil
+		}
+	}
+}
+
+// setAlone records whether the shared pacer is failing, and logs each
+// change.
+func (s *sender) setAlone(ctx context.Context, alone bool, err error) {
+	s.mu.Lock()
+	changed := s.alone != alone
+	s.alone = alone
+	s.mu.Unlock()
+	switch {
+	case changed && alone:
+		s.log.WarnContext(ctx, "shared telegram pacer unreachable; pacing in this process on its share of the limits",
+			"processes", s.pacer.Processes(), "err", err)
+	case changed:
+		s.log.InfoContext(ctx, "shared telegram pacer is back")
+	}
+}
+
+// share returns how many processes the in-process pace divides
+// Telegram's budget by (1 without a shared pacer), and sets the
+// in-process limiter to that share.
+func (s *sender) share() int {
+	n := 1
+	if s.pacer != nil {
+		n = max(1, s.pacer.Processes())
+	}
+	if want := rate.Limit(float64(perBot) / float64(n)); s.global.Limit() != want {
+		s.global.SetLimit(want)
+	}
+	return n
+}
+
+// inWindow waits until fewer than most messages went out in the last
+// window, and records one going out now.
+func (s *sender) inWindow(ctx context.Context, most int) error {
 	for {
 		s.mu.Lock()
 		now := time.Now()
-		if len(s.starts) < windowMax || now.Sub(s.starts[0]) >= window {
+		if len(s.starts) < most || now.Sub(s.starts[len(s.starts)-most]) >= window {
 			s.starts = append(s.starts, now)
 			if len(s.starts) > windowMax {
 				s.starts = s.starts[1:]
@@ -160,7 +253,7 @@ func (s *sender) inWindow(ctx context.Context) error {
 			s.mu.Unlock()
 			return nil
 		}
-		d := s.starts[0].Add(window).Sub(now)
+		d := s.starts[len(s.starts)-most].Add(window).Sub(now)
 		s.mu.Unlock()
 		if !sleep(ctx, d) {
 			return ctx.Err()

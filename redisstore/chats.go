@@ -23,7 +23,7 @@ const DefaultChatLease = 5 * time.Second
 // queued meanwhile is never left behind; a holder that dies leaves its
 // chats to be adopted once their leases expire.
 //
-// Every key holds the bot's id as a hash tag, so the scripts run on
+// Every key holds the hash tag {chats:<bot id>}, so the scripts run on
 // Redis Cluster.
 type Chats struct {
 	s   *Store
@@ -41,16 +41,19 @@ func (s *Store) Chats(botID int64, me string, lease time.Duration) *Chats {
 	return &Chats{s: s, bot: strconv.FormatInt(botID, 10), me: me, ttl: lease}
 }
 
+// The keys of all of a bot's chats share the hash tag {chats:<bot id>}
+// (Store.tagged), since a push touches the chat's queue and hold and the
+// set of busy chats at once: on a Cluster they live on one node.
 func (c *Chats) queueKey(chat int64) string {
-	return c.s.tagged(c.bot, "chat", strconv.FormatInt(chat, 10), "queue")
+	return c.s.tagged("chats:"+c.bot, strconv.FormatInt(chat, 10), "queue")
 }
 
 func (c *Chats) leaseKey(chat int64) string {
-	return c.s.tagged(c.bot, "chat", strconv.FormatInt(chat, 10), "holder")
+	return c.s.tagged("chats:"+c.bot, strconv.FormatInt(chat, 10), "holder")
 }
 
 // activeKey is the set of chats with queued updates, for adoption.
-func (c *Chats) activeKey() string { return c.s.tagged(c.bot, "chats") }
+func (c *Chats) activeKey() string { return c.s.tagged("chats:"+c.bot, "busy") }
 
 // pushScript queues an update unless the chat's queue is full (-1), and
 // takes the chat's lease if it is free: 1 taken, 0 held already.

@@ -34,7 +34,7 @@ const (
 // so that each update goes to one of them, and one that a process took
 // and died with is claimed by another (XAUTOCLAIM).
 //
-// Every key holds the bot's id as a hash tag, so the scripts run on
+// Every key holds the hash tag {poll:<bot id>}, so the scripts run on
 // Redis Cluster.
 type Relay struct {
 	s         *Store
@@ -58,15 +58,10 @@ func (s *Store) Relay(botID int64, me string, leaseTTL, claimIdle time.Duration)
 	return &Relay{s: s, bot: strconv.FormatInt(botID, 10), me: me, ttl: leaseTTL, claimIdle: claimIdle}
 }
 
-// tagged names a key of bot: its id in braces is the key's hash tag, so
-// all the bot's polling and ordering keys live in one Cluster slot.
-func (s *Store) tagged(bot string, parts ...string) string {
-	return s.key(append([]string{"{" + bot + "}"}, parts...)...)
-}
-
-func (r *Relay) leaseKey() string  { return r.s.tagged(r.bot, "poll", "leader") }
-func (r *Relay) streamKey() string { return r.s.tagged(r.bot, "poll", "updates") }
-func (r *Relay) highKey() string   { return r.s.tagged(r.bot, "poll", "published") }
+// The relay's keys share the hash tag {poll:<bot id>} (Store.tagged).
+func (r *Relay) leaseKey() string  { return r.s.tagged("poll:"+r.bot, "leader") }
+func (r *Relay) streamKey() string { return r.s.tagged("poll:"+r.bot, "updates") }
+func (r *Relay) highKey() string   { return r.s.tagged("poll:"+r.bot, "published") }
 
 // leadScript takes the lease if it is free and renews it if this
 // process holds it: 1 taken, 2 renewed, 0 held by another.
@@ -156,9 +151,9 @@ func (r *Relay) Published(ctx context.Context) (int, error) {
 
 // Read calls each with up to count updates for this process: first
 // any that a dead process took and never acknowledged (looked for at
-// most every quarter of the claim idle time), else new ones, waiting
-// briefly for them (within the store's timeout, so the call is bounded
-// like any other). ref is what Ack takes.
+// most every quarter of the claim idle time), else new ones. It does
+// not wait for updates (a blocking read would outlast the store's
+// timeout): the caller polls. ref is what Ack takes.
 func (r *Relay) Read(ctx context.Context, count int, each func(id int, raw []byte, ref string)) error {
 	if err := r.ensureGroup(ctx); err != nil {
 		return err
@@ -177,10 +172,9 @@ func (r *Relay) Read(ctx context.Context, count int, each func(id int, raw []byt
 		r.claimed.Store(now.UnixNano())
 	}
 	if len(msgs) == 0 {
-		block := max(r.s.timeout/2, 10*time.Millisecond)
 		err := r.s.do(ctx, "read updates", func(ctx context.Context) error {
 			res, err := r.s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-				Group: group, Consumer: r.me, Streams: []string{r.streamKey(), ">"}, Count: int64(count), Block: block,
+				Group: group, Consumer: r.me, Streams: []string{r.streamKey(), ">"}, Count: int64(count), Block: -1,
 			}).Result()
 			if errors.Is(err, redis.Nil) {
 				return nil

@@ -51,8 +51,8 @@ func TestRelayLease(t *testing.T) {
 	}
 	keys := srv.Client().Keys(ctx, srv.Prefix+"*").Val()
 	for _, k := range keys {
-		if !strings.Contains(k, "{7}") {
-			t.Errorf("key %q lacks the bot's hash tag {7}", k)
+		if !strings.Contains(k, "{poll:7}") {
+			t.Errorf("key %q lacks the relay's hash tag {poll:7}", k)
 		}
 	}
 }
@@ -121,7 +121,7 @@ func TestRelayHandsEachUpdateOnce(t *testing.T) {
 			t.Errorf("update %d never answered", id)
 		}
 	}
-	if n := srv.Client().XLen(ctx, srv.Prefix+"{7}:poll:updates").Val(); n != 0 {
+	if n := srv.Client().XLen(ctx, srv.Prefix+"{poll:7}:updates").Val(); n != 0 {
 		t.Errorf("%d entries left in the stream once all were acknowledged", n)
 	}
 }

@@ -9,6 +9,12 @@
 // itself when it returns. A circuit breaker keeps a hung Redis from
 // costing every call its full timeout: after a few failed calls in a row
 // the calls fail fast, and one probe at a time tries Redis again.
+//
+// Redis may be one server, a primary with replicas watched by Sentinels,
+// or a Cluster (see CheckURL). On a Cluster a script or transaction may
+// only touch keys of one hash slot: every one that touches several keys
+// names them with tagged, so that they share a hash tag, and each kind of
+// single-key state keeps its own keys spread over the slots.
 package redisstore
 
 import (
@@ -16,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,7 +56,8 @@ type Options struct {
 
 // Store is a connection to Redis shared by the parts built on it.
 type Store struct {
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
+	mode    Mode
 	prefix  string
 	timeout time.Duration
 	every   time.Duration
@@ -64,26 +72,27 @@ type Store struct {
 	skipped  int // calls failed fast by the breaker since then
 }
 
-// Open returns a store for the Redis at url (redis://…, rediss://…). It
-// does not connect: Redis may come up later.
+// Open returns a store for the Redis at url: one server (redis://…,
+// rediss://…, unix://…), a primary found through its Sentinels
+// (redis+sentinel://…) or a Cluster (redis+cluster://…); see CheckURL.
+// It does not connect: Redis may come up later. Its errors never quote
+// url, which may hold a password.
 func Open(url string, opts Options) (*Store, error) {
-	ro, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	ro.DialTimeout = max(opts.Timeout, 500*time.Millisecond)
-	ro.ReadTimeout = opts.Timeout
-	ro.WriteTimeout = opts.Timeout
-	ro.MaxRetries = 1
-	ro.ContextTimeoutEnabled = true
-	return New(redis.NewClient(ro), opts), nil
+	rdb, mode, err := newClient(url, opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	s := New(rdb, opts)
+	s.mode = mode
+	return s, nil
 }
 
-// New returns a store using rdb.
-func New(rdb *redis.Client, opts Options) *Store {
+// New returns a store using rdb, which may be a *redis.Client, a
+// failover client or a *redis.ClusterClient.
+func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
@@ -114,6 +123,15 @@ func New(rdb *redis.Client, opts Options) *Store {
 	}
 }
 
+// Mode returns the kind of deployment the store was opened on
+// (ModeSingle for a store made by New), for logs.
+func (s *Store) Mode() Mode {
+	if s.mode == "" {
+		return ModeSingle
+	}
+	return s.mode
+}
+
 // Close closes the connections.
 func (s *Store) Close() error { return s.rdb.Close() }
 
@@ -141,15 +159,22 @@ func (s *Store) Up() bool {
 // in-process fallbacks, which a readiness report may call degraded.
 func (s *Store) State() State { return s.brk.State() }
 
+// key is the key named by parts, after the prefix: prefix + parts joined
+// by ":". A Cluster places it by its whole name (unless the prefix holds
+// a hash tag), so keys made by key spread over the slots: it is for
+// state touched one key per call.
 func (s *Store) key(parts ...string) string {
-	k := s.prefix
-	for i, p := range parts {
-		if i > 0 {
-			k += ":"
-		}
-		k += p
-	}
-	return k
+	return s.prefix + strings.Join(parts, ":")
+}
+
+// tagged is key for state a script or transaction touches several keys
+// of at once: the first part is a hash tag ("{tag}"), which a Cluster
+// places by, so that every key with the same first part lives in one
+// slot. A prefix holding a "{" of its own does not break this: the hash
+// tag then starts in the prefix and still takes in the same text for
+// each key of a group.
+func (s *Store) tagged(tag string, parts ...string) string {
+	return s.prefix + "{" + tag + "}:" + strings.Join(parts, ":")
 }
 
 // do makes one Redis call, f, through the circuit breaker, bounded in

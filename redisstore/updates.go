@@ -69,15 +69,24 @@ const instanceTTL = 45 * time.Second
 
 // Peers are the processes serving one bot through this Redis: each
 // announces the corpus version it serves, and a reload on one makes the
-// others reload.
+// others reload. Their heartbeats also count them, for the share of
+// Telegram's limits each takes while the shared pacer is unreachable.
+//
+// The list of instances is a sorted set and a key per instance, written
+// in one transaction and read with one MGET: all of them share the hash
+// tag {peers} (see Store.tagged), so they work on a Cluster.
 type Peers struct {
 	s    *Store
 	mu   sync.Mutex
 	self Instance
+	live int // processes listed at the last heartbeat or count that reached Redis
 }
 
 // Peers returns the peer group this process, self, belongs to.
 func (s *Store) Peers(self Instance) *Peers { return &Peers{s: s, self: self} }
+
+func (p *Peers) listKey() string              { return p.s.tagged("peers", "instances") }
+func (p *Peers) instanceKey(id string) string { return p.s.tagged("peers", "instance", id) }
 
 // Announce records that this process now serves version and tells the
 // others, which reload.
@@ -104,12 +113,45 @@ func (p *Peers) heartbeat(ctx context.Context) {
 	now := time.Now()
 	p.s.do(ctx, "heartbeat", func(ctx context.Context) error {
 		pipe := p.s.rdb.TxPipeline()
-		pipe.Set(ctx, p.s.key("instance", self.ID), data, instanceTTL)
-		pipe.ZAdd(ctx, p.s.key("instances"), redis.Z{Score: float64(now.Unix()), Member: self.ID})
-		pipe.ZRemRangeByScore(ctx, p.s.key("instances"), "-inf", strconv.FormatInt(now.Add(-instanceTTL).Unix(), 10))
-		_, err := pipe.Exec(ctx)
+		pipe.Set(ctx, p.instanceKey(self.ID), data, instanceTTL)
+		pipe.ZAdd(ctx, p.listKey(), redis.Z{Score: float64(now.Unix()), Member: self.ID})
+		pipe.ZRemRangeByScore(ctx, p.listKey(), "-inf", strconv.FormatInt(now.Add(-instanceTTL).Unix(), 10))
+		n := pipe.ZCard(ctx, p.listKey())
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+		p.setLive(int(n.Val()))
+		return nil
+	})
+}
+
+// Count returns how many processes serve the bot: those whose last
+// heartbeat is recent, read from Redis now. When Redis cannot say, it
+// returns the last count that it could, and 1 before any.
+func (p *Peers) Count(ctx context.Context) int {
+	since := strconv.FormatInt(time.Now().Add(-instanceTTL).Unix(), 10)
+	p.s.do(ctx, "count instances", func(ctx context.Context) error {
+		n, err := p.s.rdb.ZCount(ctx, p.listKey(), since, "+inf").Result()
+		if err == nil {
+			p.setLive(int(n))
+		}
 		return err
 	})
+	return p.Last()
+}
+
+// Last returns the count of processes as last read (by a heartbeat or
+// Count), at least 1, without calling Redis.
+func (p *Peers) Last() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(1, p.live)
+}
+
+func (p *Peers) setLive(n int) {
+	p.mu.Lock()
+	p.live = n
+	p.mu.Unlock()
 }
 
 // Versions returns the corpus version each live process serves, by
@@ -120,13 +162,13 @@ func (p *Peers) Versions(ctx context.Context) map[string]string {
 	p.mu.Unlock()
 	var vals []any
 	p.s.do(ctx, "list instances", func(ctx context.Context) error {
-		ids, err := p.s.rdb.ZRange(ctx, p.s.key("instances"), 0, -1).Result()
+		ids, err := p.s.rdb.ZRange(ctx, p.listKey(), 0, -1).Result()
 		if err != nil || len(ids) == 0 {
 			return err
 		}
 		keys := make([]string, len(ids))
 		for i, id := range ids {
-			keys[i] = p.s.key("instance", id)
+			keys[i] = p.instanceKey(id)
 		}
 		vals, err = p.s.rdb.MGet(ctx, keys...).Result()
 		return err

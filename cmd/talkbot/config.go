@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/llm"
 	"github.com/talkbot/talkbot/redisstore"
@@ -44,7 +42,7 @@ var envVars = [][2]string{
 	{"EMBEDDINGS_MODEL", "embeddings model; setting it adds dense retrieval (needs LLM mode)"},
 	{"LLM_TIMEOUT", "time limit of one LLM call, retries included (default 60s)"},
 	{"LOG_LEVEL", "debug, info, warn or error (default warn; info for serve)"},
-	{"REDIS_URL", "Redis for the answer cache (and, for serve, memory, limits, reloads); e.g. redis://localhost:6379/0"},
+	{"REDIS_URL", "Redis for the answer cache (and, for serve, memory, limits, reloads, the shared Telegram pace); e.g. redis://localhost:6379/0, redis+sentinel://:pw@host:26379,host2:26379/mymaster/0, redis+cluster://host:7000,host2:7001"},
 	{"REDIS_PREFIX", "prefix of every Redis key (default talkbot:)"},
 	{"REDIS_TIMEOUT", "time limit of one Redis call (default 200ms)"},
 	{"CACHE_TTL", "how long an answer is cached (default 24h)"},
@@ -99,8 +97,8 @@ func loadConfig(name, synopsis string, args []string, getenv func(string) string
 		}
 	}
 	if cfg.RedisURL != "" {
-		if _, err := redis.ParseURL(cfg.RedisURL); err != nil {
-			errs = append(errs, errors.New("REDIS_URL: want a URL such as redis://localhost:6379/0"))
+		if _, err := redisstore.CheckURL(cfg.RedisURL); err != nil {
+			errs = append(errs, fmt.Errorf("REDIS_URL: %w", err)) // CheckURL never quotes the URL, which may hold a password
 		}
 	}
 	if v := getenv("LLM_TIMEOUT"); v != "" {

@@ -222,6 +222,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		peers := store.Peers(self)
 		peers.Announce(ctx, rep.Version)
 		bcfg.Peers = peers
+		bcfg.Pacer = store.Pacer(api.Self.ID, peers, redisstore.PacerOptions{})
 		go peers.Watch(ctx, func(ctx context.Context, version string) {
 			if lib.Live().Index().Corpus().Version == version {
 				return
@@ -241,7 +242,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	svc := answer.NewService(lib.Live(), chat, log, svcOpts)
 	bcfg.Stats = svc.Stats
-	log.Info("serving", "bot", api.Self.UserName, "mode", svc.Mode(), "admins", len(sc.admins), "redis", cfg.RedisURL != "")
+	redisMode := "none"
+	if s := redisStore.Load(); s != nil {
+		redisMode = string(s.Mode())
+	}
+	log.Info("serving", "bot", api.Self.UserName, "mode", svc.Mode(), "admins", len(sc.admins), "redis", redisMode)
 	b := bot.New(api, svc, lib, memory, bcfg, log)
 	if sc.webhook.URL == "" {
 		return b.Run(ctx)

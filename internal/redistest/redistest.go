@@ -1,7 +1,9 @@
 // Package redistest gives tests a real, throw-away Redis: a redis-server
 // started on a free port with a temporary directory, or the server named
 // by TALKBOT_TEST_REDIS_URL. Each test gets its own key prefix, so tests
-// never touch other data, even on a shared server.
+// never touch other data, even on a shared server. StartCluster and
+// StartSentinel start the deployments beyond one node (always their own
+// servers).
 package redistest
 
 import (
@@ -31,6 +33,7 @@ type Server struct {
 	t    testing.TB
 	port int
 	dir  string
+	args []string // beside port, bind, dir and persistence
 
 	mu  sync.Mutex
 	cmd *exec.Cmd // nil when using EnvURL
@@ -48,7 +51,14 @@ func Start(t testing.TB) *Server {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is not installed (apt-get install redis-server), and %s is not set", EnvURL)
 	}
-	s.dir = t.TempDir()
+	return startOwn(t, s.Prefix, nil)
+}
+
+// startOwn starts a redis-server of the test's own, with args added to
+// its command line, on a free port with a temporary directory.
+func startOwn(t testing.TB, prefix string, args []string) *Server {
+	t.Helper()
+	s := &Server{t: t, Prefix: prefix, dir: t.TempDir(), args: args}
 	var err error
 	for range 5 { // another process may take the free port first
 		if s.port, err = freePort(); err != nil {
@@ -65,6 +75,9 @@ func Start(t testing.TB) *Server {
 	t.Cleanup(s.Stop)
 	return s
 }
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
 
 // Client returns a client of the server, closed when the test ends.
 func (s *Server) Client() *redis.Client {
@@ -106,9 +119,10 @@ func (s *Server) Shared() bool { return s.port == 0 }
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command("redis-server",
+	args := append([]string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--dir", s.dir, "--save", "", "--appendonly", "no", "--protected-mode", "yes")
+		"--dir", s.dir, "--save", "", "--appendonly", "no", "--protected-mode", "yes"}, s.args...)
+	cmd := exec.Command("redis-server", args...)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		return err
