@@ -213,6 +213,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		bcfg.Limiter = store.Limiter(sc.perMinute, bcfg.Limiter)
 		bcfg.Updates = store.Updates(api.Self.ID)
 		self := redisstore.NewInstance()
+		log.Info("replica", "instance", self.ID, "host", self.Host)
 		// Replicas: each chat answered by one process at a time, in order;
 		// in polling mode one process polls and hands updates out.
 		bcfg.ChatOrder = store.Chats(api.Self.ID, self.ID, 0)

@@ -443,7 +443,7 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 		s.cond.Wait()
 		wake.Stop()
 	}
-	if s.polls != me {
+	if s.polls != me && r.Context().Err() == nil { // a caller gone (killed) is told nothing
 		s.conflicts++
 		reply(w, http.StatusConflict, result{ErrorCode: http.StatusConflict, Description: ConflictDescription})
 		return
