@@ -37,8 +37,9 @@ type Relay interface {
 type ChatOrder interface {
 	// Push queues an update of chat; hold reports that this process took
 	// the chat and must answer its queue, full that the queue already has
-	// max updates and this one was dropped.
-	Push(ctx context.Context, chat int64, id int, raw []byte, max int) (hold, full bool, err error)
+	// max updates and this one was dropped, notify that it is the first
+	// dropped since the queue was last empty.
+	Push(ctx context.Context, chat int64, id int, raw []byte, max int) (hold, full, notify bool, err error)
 	// Next returns the chat's oldest queued update, renewing the hold;
 	// ok false means none was left, and the chat was released.
 	Next(ctx context.Context, chat int64) (id int, raw []byte, ok bool, err error)
@@ -247,7 +248,7 @@ func (p *pipeline) consume(ctx context.Context, relay Relay) {
 // not take it: the caller answers it here.
 func (p *pipeline) queue(x incoming, chat int64) bool {
 	q := p.b.cfg.ChatOrder
-	hold, full, err := q.Push(p.ctx, chat, x.u.UpdateID, x.raw, p.b.cfg.ChatQueue)
+	hold, full, notify, err := q.Push(p.ctx, chat, x.u.UpdateID, x.raw, p.b.cfg.ChatQueue)
 	if err != nil {
 		p.b.log.Debug("chat order unavailable; answering here", "update", x.u.UpdateID, "err", err)
 		return false
@@ -255,6 +256,9 @@ func (p *pipeline) queue(x incoming, chat int64) bool {
 	p.finish(x, true) // kept in Redis now, for whichever process holds the chat
 	if full {
 		p.b.log.Warn("chat's queue is full; message dropped", "chat", chat, "update", x.u.UpdateID)
+		if notify {
+			p.queueFull(x)
+		}
 		return true
 	}
 	if hold {

@@ -233,10 +233,17 @@ func (p *pipeline) submit(x incoming, adm admission) {
 	if !queued {
 		p.b.log.Warn("chat's queue is full; message dropped", "chat", chat, "update", id)
 		p.finish(x, true)
-		if notify && x.u.Message != nil && x.u.Message.Chat != nil {
-			r := reply{chat: x.u.Message.Chat.ID, to: x.u.Message.MessageID, thread: x.thread, lang: messageLang(x.u.Message)}
-			go p.b.say(p.ctx, r, r.t(msgQueueFull))
+		if notify {
+			p.queueFull(x)
 		}
+	}
+}
+
+// queueFull tells the chat of x, once, that its queue is full.
+func (p *pipeline) queueFull(x incoming) {
+	if x.u.Message != nil && x.u.Message.Chat != nil {
+		r := reply{chat: x.u.Message.Chat.ID, to: x.u.Message.MessageID, thread: x.thread, lang: messageLang(x.u.Message)}
+		go p.b.say(p.ctx, r, r.t(msgQueueFull))
 	}
 }
 

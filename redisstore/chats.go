@@ -52,14 +52,21 @@ func (c *Chats) leaseKey(chat int64) string {
 	return c.s.tagged("chats:"+c.bot, strconv.FormatInt(chat, 10), "holder")
 }
 
+// toldKey marks a chat told its queue is full, until the queue empties.
+func (c *Chats) toldKey(chat int64) string {
+	return c.s.tagged("chats:"+c.bot, strconv.FormatInt(chat, 10), "told")
+}
+
 // activeKey is the set of chats with queued updates, for adoption.
 func (c *Chats) activeKey() string { return c.s.tagged("chats:"+c.bot, "busy") }
 
-// pushScript queues an update unless the chat's queue is full (-1), and
-// takes the chat's lease if it is free: 1 taken, 0 held already.
+// pushScript queues an update unless the chat's queue is full (-1 the
+// first time since it was last empty, -2 after), and takes the chat's
+// lease if it is free: 1 taken, 0 held already.
 var pushScript = redis.NewScript(`
 if redis.call('ZSCORE', KEYS[1], ARGV[2]) == false and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then
-  return -1
+  if redis.call('SET', KEYS[4], 1, 'NX', 'PX', 3600000) then return -1 end
+  return -2
 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[6])
@@ -67,17 +74,18 @@ if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return 1 end
 return 0`)
 
 // Push queues update id of chat, as raw, and reports whether this
-// process took the chat and must answer its queue (Next, Done); full
+// process took the chat and must answer its queue (Next, Done). full
 // means the chat already has max updates waiting and this one was
-// dropped.
-func (c *Chats) Push(ctx context.Context, chat int64, id int, raw []byte, max int) (hold, full bool, err error) {
+// dropped; notify, that it is the first dropped since the queue was last
+// empty, for the chat to be told once.
+func (c *Chats) Push(ctx context.Context, chat int64, id int, raw []byte, max int) (hold, full, notify bool, err error) {
 	var n int64
 	err = c.s.do(ctx, "queue update for its chat", func(ctx context.Context) (err error) {
-		n, err = pushScript.Run(ctx, c.s.rdb, []string{c.queueKey(chat), c.leaseKey(chat), c.activeKey()},
+		n, err = pushScript.Run(ctx, c.s.rdb, []string{c.queueKey(chat), c.leaseKey(chat), c.activeKey(), c.toldKey(chat)},
 			id, raw, c.me, c.ttl.Milliseconds(), max, chat).Int64()
 		return err
 	})
-	return n == 1, n == -1, err
+	return n == 1, n < 0, n == -1, err
 }
 
 // nextScript returns the oldest queued update of a chat held by this
@@ -87,7 +95,7 @@ var nextScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #first == 0 then
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[2], KEYS[4])
   redis.call('SREM', KEYS[3], ARGV[3])
   return false
 end
@@ -105,7 +113,7 @@ var ErrChatLost = errors.New("chat's lease lost")
 func (c *Chats) Next(ctx context.Context, chat int64) (id int, raw []byte, ok bool, err error) {
 	var res any
 	err = c.s.do(ctx, "next update of chat", func(ctx context.Context) (err error) {
-		res, err = nextScript.Run(ctx, c.s.rdb, []string{c.queueKey(chat), c.leaseKey(chat), c.activeKey()},
+		res, err = nextScript.Run(ctx, c.s.rdb, []string{c.queueKey(chat), c.leaseKey(chat), c.activeKey(), c.toldKey(chat)},
 			c.me, c.ttl.Milliseconds(), chat).Result()
 		if errors.Is(err, redis.Nil) {
 			return nil

@@ -138,13 +138,13 @@ func TestChatsOrderAcrossProcesses(t *testing.T) {
 	b := s.Chats(7, "b", 300*time.Millisecond)
 	raw := func(id int) []byte { return []byte(fmt.Sprintf(`{"update_id":%d}`, id)) }
 
-	if hold, full, err := b.Push(ctx, 5, 12, raw(12), 10); !hold || full || err != nil {
+	if hold, full, _, err := b.Push(ctx, 5, 12, raw(12), 10); !hold || full || err != nil {
 		t.Fatalf("first push: hold %v full %v err %v", hold, full, err)
 	}
-	if hold, _, _ := a.Push(ctx, 5, 11, raw(11), 10); hold {
+	if hold, _, _, _ := a.Push(ctx, 5, 11, raw(11), 10); hold {
 		t.Fatal("a took a chat b holds")
 	}
-	if hold, _, _ := a.Push(ctx, 6, 13, raw(13), 10); !hold {
+	if hold, _, _, _ := a.Push(ctx, 6, 13, raw(13), 10); !hold {
 		t.Fatal("a could not take another chat")
 	}
 	if _, _, _, err := a.Next(ctx, 5); err != redisstore.ErrChatLost {
@@ -165,7 +165,7 @@ func TestChatsOrderAcrossProcesses(t *testing.T) {
 		order = append(order, id)
 		if id == 11 {
 			// Pushed while b answers: b finds it, a does not take the chat.
-			if hold, _, _ := a.Push(ctx, 5, 14, raw(14), 10); hold {
+			if hold, _, _, _ := a.Push(ctx, 5, 14, raw(14), 10); hold {
 				t.Error("a took the chat while b answers it")
 			}
 		}
@@ -174,7 +174,7 @@ func TestChatsOrderAcrossProcesses(t *testing.T) {
 	if fmt.Sprint(order) != "[11 12 14]" {
 		t.Errorf("answered %v, want [11 12 14]: oldest first, none left behind", order)
 	}
-	if hold, _, _ := a.Push(ctx, 5, 15, raw(15), 10); !hold {
+	if hold, _, _, _ := a.Push(ctx, 5, 15, raw(15), 10); !hold {
 		t.Error("the chat was not released with its queue empty")
 	}
 
@@ -200,10 +200,13 @@ func TestChatsOrderAcrossProcesses(t *testing.T) {
 	for id := 100; id < 103; id++ {
 		b.Push(ctx, 9, id, raw(id), 3)
 	}
-	if _, full, _ := b.Push(ctx, 9, 103, raw(103), 3); !full {
-		t.Error("a fourth update in a queue of 3 was not refused")
+	if _, full, notify, _ := b.Push(ctx, 9, 103, raw(103), 3); !full || !notify {
+		t.Errorf("a fourth update in a queue of 3: full %v, notify %v; want it refused, the chat told", full, notify)
 	}
-	if _, full, _ := b.Push(ctx, 9, 102, raw(102), 3); full {
+	if _, full, notify, _ := b.Push(ctx, 9, 104, raw(104), 3); !full || notify {
+		t.Errorf("a fifth: full %v, notify %v; want it refused, the chat not told again", full, notify)
+	}
+	if _, full, _, _ := b.Push(ctx, 9, 102, raw(102), 3); full {
 		t.Error("the same update pushed again was refused as overflow")
 	}
 }
