@@ -238,8 +238,8 @@ func TestLoadReplicas(t *testing.T) {
 	for _, p := range ps {
 		share = append(share, strings.Count(p.stderr.String(), `"msg":"question"`))
 	}
-	t.Logf("3 replicas, %d chats, 1 s model: all answered in %s; %d messages and edits; rate %.1f/s while answers waited (first message to last answer), peak %d in any 1 s; %d refused with 429; %d unanswered, %d answered twice; %d getUpdates ended by a conflict; answered by each replica %v",
-		n, done.Round(100*time.Millisecond), len(at), rate, peak, tg.Throttled(), missing, twice, tg.Conflicts(), share)
+	t.Logf("3 replicas, %d chats, 1 s model: all answered in %s; %d messages and edits; rate %.1f/s while answers waited (first message to last answer), peak %d in any 1 s; %d refused with 429 %v; %d unanswered, %d answered twice; %d getUpdates ended by a conflict; answered by each replica %v",
+		n, done.Round(100*time.Millisecond), len(at), rate, peak, tg.Throttled(), tg.ThrottledBy(), missing, twice, tg.Conflicts(), share)
 	if tg.Throttled() != 0 {
 		t.Errorf("%d messages refused with 429, want none", tg.Throttled())
 	}

@@ -74,6 +74,7 @@ type Server struct {
 	recent    []time.Time           // arrivals of the last 30 messages
 	perChat   map[int64][]time.Time // arrivals in each chat, the last 20
 	throttled int
+	why       map[string]int // throttled messages by the limit they broke
 }
 
 // Published sending limits.
@@ -232,6 +233,19 @@ func (s *Server) Throttled() int {
 	return s.throttled
 }
 
+// ThrottledBy returns the messages refused with 429 by the limit they
+// broke: "bot" (30 a second), "chat" (one a second) or "group" (20 a
+// minute); the longest wait decides when several are broken.
+func (s *Server) ThrottledBy() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range s.why {
+		out[k] = v
+	}
+	return out
+}
+
 // admit records a message arriving for chatID now, or returns how long
 // the sender must wait if it breaks a limit. The caller holds s.mu.
 func (s *Server) admit(chatID int64, now time.Time) time.Duration {
@@ -239,18 +253,29 @@ func (s *Server) admit(chatID int64, now time.Time) time.Duration {
 		return 0
 	}
 	var wait time.Duration
+	broke := ""
 	if len(s.recent) >= botPerSecond {
-		wait = max(wait, s.recent[len(s.recent)-botPerSecond].Add(time.Second).Sub(now))
+		if d := s.recent[len(s.recent)-botPerSecond].Add(time.Second).Sub(now); d > 0 {
+			wait, broke = d, "bot"
+		}
 	}
 	past := s.perChat[chatID]
 	if len(past) > 0 {
-		wait = max(wait, past[len(past)-1].Add(chatSpacing).Sub(now))
+		if d := past[len(past)-1].Add(chatSpacing).Sub(now); d > wait {
+			wait, broke = d, "chat"
+		}
 	}
 	if chatID < 0 && len(past) >= groupPerMin {
-		wait = max(wait, past[len(past)-groupPerMin].Add(groupInterval).Sub(now))
+		if d := past[len(past)-groupPerMin].Add(groupInterval).Sub(now); d > wait {
+			wait, broke = d, "group"
+		}
 	}
 	if wait > 0 {
 		s.throttled++
+		if s.why == nil {
+			s.why = map[string]int{}
+		}
+		s.why[broke]++
 		return wait
 	}
 	s.recent = append(s.recent, now)
