@@ -306,7 +306,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		backoff = baseWait
 		conflict.ok(b.log)
-		if relay != nil && confirmed && len(updates) > 0 {
+		if relay != nil && len(updates) > 0 {
+			// Tried even when Redis did not confirm the lease: if it is
+			// back, the published mark keeps another poller from handing
+			// the same updates out again.
 			ids, raws := make([]int, len(updates)), make([][]byte, len(updates))
 			for i, x := range updates {
 				ids[i], raws[i] = x.u.UpdateID, x.raw

@@ -123,3 +123,64 @@ func TestWebhookChatOrderAcrossProcesses(t *testing.T) {
 		t.Errorf("%d questions of one chat answered at once, want 1", peak)
 	}
 }
+
+// TestRelayRedisDown: two bots poll one token through a relay. While
+// Redis is down, the poller goes on polling and answering alone and the
+// standby never polls beside it (no 409 between them); once Redis is
+// back (empty, as after a restart without persistence), one of them
+// polls again and the rest is answered, each question exactly once.
+func TestRelayRedisDown(t *testing.T) {
+	srv := redistest.Start(t)
+	tg := faketelegram.New(token, "talkbot_test")
+	t.Cleanup(tg.Close)
+	for _, name := range []string{"a", "b"} {
+		st := store(t, srv)
+		startWith(t, setup{tg: tg, updates: st.Updates(999), relay: st.Relay(999, name, 0, 0), chatOrder: st.Chats(999, name, 0)})
+	}
+	rdb := srv.Client()
+	lease := srv.Prefix + "{poll:999}:leader"
+	if !tg.WaitFor(10*time.Second, func() bool { return rdb.Get(context.Background(), lease).Val() != "" }) {
+		t.Fatal("no bot took the polling lease")
+	}
+	chat := int64(80)
+	ask := func(n int) []int64 {
+		var chats []int64
+		for range n {
+			chat++
+			tg.PushText(chat, "Where did Putin and Biden last meet?")
+			chats = append(chats, chat)
+		}
+		return chats
+	}
+	answered := func(chats []int64) bool {
+		for _, c := range chats {
+			if len(tg.SentTo(c)) == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	var all []int64
+	for _, phase := range []string{"redis up", "redis down", "redis back"} {
+		switch phase {
+		case "redis down":
+			srv.Stop()
+		case "redis back":
+			srv.Restart()
+		}
+		chats := ask(5)
+		all = append(all, chats...)
+		if !tg.WaitFor(30*time.Second, func() bool { return answered(chats) }) {
+			t.Fatalf("%s: questions not answered", phase)
+		}
+		if phase != "redis back" && tg.Conflicts() != 0 {
+			t.Errorf("%s: %d polls ended by another's (409): the standby polled", phase, tg.Conflicts())
+		}
+	}
+	time.Sleep(time.Second) // a second answer would show by now
+	for _, c := range all {
+		if n := len(tg.SentTo(c)); n != 1 {
+			t.Errorf("chat %d: %d answers, want 1", c, n)
+		}
+	}
+}

@@ -84,10 +84,13 @@ return 0`)
 
 // Lead takes the polling lease, or renews it if this process holds it,
 // and reports whether it holds it now. An error means Redis could not
-// say.
+// say. While the circuit breaker is open, Lead is its probe (it is
+// called every second or so): the processes learn that Redis is back
+// within a second, not after the breaker's cool-down, so that an old
+// poller and a new one overlap as little as possible.
 func (r *Relay) Lead(ctx context.Context) (bool, error) {
 	var n int64
-	err := r.s.do(ctx, "take polling lease", func(ctx context.Context) (err error) {
+	err := r.s.run(ctx, "take polling lease", true, func(ctx context.Context) (err error) {
 		n, err = leadScript.Run(ctx, r.s.rdb, []string{r.leaseKey()}, r.me, r.ttl.Milliseconds()).Int64()
 		return err
 	})
