@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -306,20 +307,32 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		backoff = baseWait
 		conflict.ok(b.log)
-		if relay != nil && len(updates) > 0 {
+		if fresh := in.unseen(updates); relay != nil && len(fresh) > 0 {
 			// Tried even when Redis did not confirm the lease: if it is
 			// back, the published mark keeps another poller from handing
-			// the same updates out again.
-			ids, raws := make([]int, len(updates)), make([][]byte, len(updates))
-			for i, x := range updates {
+			// the same updates out again. Updates this process already
+			// answers itself (fetched again while Redis was down) are
+			// never handed out as well.
+			ids, raws := make([]int, len(fresh)), make([][]byte, len(fresh))
+			for i, x := range fresh {
 				ids[i], raws[i] = x.u.UpdateID, x.raw
 			}
 			high, err := relay.Publish(ctx, ids, raws)
 			if err == nil {
 				published = max(published, high)
-				continue
+				if len(fresh) == len(updates) {
+					continue
+				}
+				rest := make([]incoming, 0, len(updates)-len(fresh)) // repeats of those answered here
+				for _, x := range updates {
+					if !slices.Contains(ids, x.u.UpdateID) {
+						rest = append(rest, x)
+					}
+				}
+				updates = rest
+			} else {
+				b.log.Warn("hand updates out through redis; answering them here", "updates", len(fresh), "err", err)
 			}
-			b.log.Warn("hand updates out through redis; answering them here", "updates", len(updates), "err", err)
 		}
 		if p.take(updates, false) == 0 && len(updates) > 0 {
 			// Only updates still being answered came back: wait for one

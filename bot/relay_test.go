@@ -133,10 +133,18 @@ func TestRelayRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
 	tg := faketelegram.New(token, "talkbot_test")
 	t.Cleanup(tg.Close)
+	var hs []*harness
 	for _, name := range []string{"a", "b"} {
 		st := store(t, srv)
-		startWith(t, setup{tg: tg, updates: st.Updates(999), relay: st.Relay(999, name, 0, 0), chatOrder: st.Chats(999, name, 0)})
+		hs = append(hs, startWith(t, setup{tg: tg, updates: st.Updates(999), relay: st.Relay(999, name, 0, 0), chatOrder: st.Chats(999, name, 0)}))
 	}
+	defer func() {
+		if t.Failed() {
+			for _, h := range hs {
+				t.Logf("bot's log:\n%s", h.logs.String())
+			}
+		}
+	}()
 	rdb := srv.Client()
 	lease := srv.Prefix + "{poll:999}:leader"
 	if !tg.WaitFor(10*time.Second, func() bool { return rdb.Get(context.Background(), lease).Val() != "" }) {

@@ -197,12 +197,7 @@ func (p *pipeline) check(batch []incoming) []checked {
 			}()
 			if log := p.b.cfg.Updates; log != nil {
 				id := x.u.UpdateID
-				// Claimed at once when another process may have the same
-				// update: webhook deliveries, and, with a relay, one this
-				// poller answers itself (Redis was down) that a new poller
-				// may fetch again and hand out.
-				now := p.webhook || p.b.cfg.Relay != nil && x.ref == ""
-				if now && !log.Claim(p.ctx, id) || !now && log.Claimed(p.ctx, id) {
+				if p.webhook && !log.Claim(p.ctx, id) || !p.webhook && log.Claimed(p.ctx, id) {
 					out[i].skip = true
 					return
 				}
