@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +145,86 @@ func TestBotOnRedisCluster(t *testing.T) {
 	ctx := context.Background()
 	if n, err := cl.Client().Exists(ctx, cl.Prefix+"{pace:123456}:bot").Result(); err != nil || n != 1 {
 		t.Errorf("the messages were not paced through the cluster: %d, %v", n, err)
+	}
+}
+
+// TestThreeProcessesPacedTogether has three bot processes on one token
+// (webhooks behind a balancer) answer 120 chats at once against the fake
+// Telegram, which enforces the published limits. With the shared pacer
+// no message is refused and no second holds more than 30. With Redis
+// gone (stopped after the processes counted each other through their
+// heartbeats) each paces itself on a third of the budget: none refused
+// either. As a control, the same three processes pacing alone are
+// refused (each keeps 28 a second, together 84).
+func TestThreeProcessesPacedTogether(t *testing.T) {
+	for _, mode := range []string{"shared", "redis down", "alone"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := redistest.Start(t)
+			tg := faketelegram.New(token, "talkbot_test")
+			t.Cleanup(tg.Close)
+			storeLogs := &logbuf.Buffer{}
+			var setups []setup
+			for range 3 {
+				su, _ := sharedSetup(t, srv.URL, srv.Prefix, tg, storeLogs)
+				su.webhook = true
+				if mode == "alone" {
+					su.pacer = nil
+				}
+				setups = append(setups, su)
+			}
+			if mode == "redis down" {
+				for _, su := range setups {
+					if n := su.peers.(*redisstore.Peers).Count(context.Background()); n != 3 {
+						t.Fatalf("%d processes counted, want 3", n)
+					}
+				}
+				srv.Stop()
+			}
+			var hs []*harness
+			for _, su := range setups {
+				hs = append(hs, startWith(t, su))
+			}
+			const chats = 120
+			for i := range chats {
+				body := fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": %d, "chat": {"id": %d, "type": "private"}, "from": {"id": %d, "first_name": "U"}, "text": "Where did Putin and Biden last meet?"}}`,
+					100+i, 100+i, time.Now().Unix(), 1000+i, 1000+i)
+				postUpdate(t, hs[i%3].hook, body)
+			}
+			for i := range chats {
+				hs[0].await(t, int64(1000+i), 1)
+			}
+			var times []time.Time
+			for _, m := range tg.Sent() {
+				times = append(times, m.At)
+			}
+			slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+			busiest := 0
+			for i, j := 0, 0; i < len(times); i++ {
+				for times[i].Sub(times[j]) >= time.Second {
+					j++
+				}
+				busiest = max(busiest, i-j+1)
+			}
+			took := times[len(times)-1].Sub(times[0])
+			t.Logf("%d messages in %v (%.1f/s), busiest second %d, %d refused with 429",
+				len(times), took.Round(10*time.Millisecond), float64(len(times)-1)/took.Seconds(), busiest, tg.Throttled())
+			switch mode {
+			case "alone":
+				if tg.Throttled() == 0 {
+					t.Error("control: three processes pacing alone were never refused; the test cannot tell")
+				}
+			default:
+				if tg.Throttled() != 0 || busiest > 30 {
+					t.Errorf("%d messages refused, busiest second %d", tg.Throttled(), busiest)
+				}
+			}
+			if mode == "redis down" {
+				for _, h := range hs {
+					if !strings.Contains(h.logs.String(), "shared telegram pacer unreachable") {
+						t.Error("a process did not log that it paces alone")
+					}
+				}
+			}
+		})
 	}
 }

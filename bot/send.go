@@ -61,6 +61,10 @@ type Pacer interface {
 	// the message. An error means the shared pace cannot be reached: the
 	// sender then paces in this process on 1/Processes of the budget.
 	Reserve(ctx context.Context, chatID int64, optional bool) (wait time.Duration, taken bool, err error)
+	// Sent says a message to chatID, sent on a place Reserve gave, has
+	// just returned: the chat's next message is spaced from now, as
+	// Telegram counts arrivals, which come before the response.
+	Sent(ctx context.Context, chatID int64)
 	// Processes returns how many processes share the token, as last
 	// known (at least 1), without I/O.
 	Processes() int
@@ -175,6 +179,9 @@ func (s *sender) wait(ctx context.Context, chatID int64, optional bool) (release
 	}
 	return func() {
 		cp.next = time.Now().Add(every)
+		if shared {
+			s.pacer.Sent(context.WithoutCancel(ctx), chatID)
+		}
 		<-cp.turn
 	}, nil
 }

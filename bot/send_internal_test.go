@@ -48,6 +48,7 @@ type scriptedPacer struct {
 
 	mu    sync.Mutex
 	calls int
+	sent  int // calls of Sent
 }
 
 func (p *scriptedPacer) Reserve(_ context.Context, chatID int64, optional bool) (time.Duration, bool, error) {
@@ -59,6 +60,12 @@ func (p *scriptedPacer) Reserve(_ context.Context, chatID int64, optional bool) 
 }
 
 func (p *scriptedPacer) Processes() int { return p.processes }
+
+func (p *scriptedPacer) Sent(context.Context, int64) {
+	p.mu.Lock()
+	p.sent++
+	p.mu.Unlock()
+}
 
 // TestSenderFallbackTakesItsShare has the shared pacer fail, as when
 // Redis is down, with three processes counted: the sender paces itself
@@ -97,7 +104,9 @@ func TestSenderFallbackTakesItsShare(t *testing.T) {
 	if took := times[n-1].Sub(times[0]); took < 13*time.Second*3/28*9/10 {
 		t.Errorf("%d messages in %v: faster than a third of 28 a second", n, took)
 	}
-	if most := mostWithin(times, time.Second); most > 28/3 {
+	// Starts are held to 9 in any second; the times recorded here come a
+	// moment after each start, which may let one more into a window.
+	if most := mostWithin(times, time.Second); most > 28/3+1 {
 		t.Errorf("%d messages in one second, over a third of 28", most)
 	}
 	if c := strings.Count(logs.String(), "shared telegram pacer unreachable"); c != 1 {
@@ -183,8 +192,8 @@ func TestSenderFollowsSharedPacer(t *testing.T) {
 				}
 				return
 			}
-			if len(sent) != 1 {
-				t.Fatalf("%d messages sent, want 1", len(sent))
+			if len(sent) != 1 || pacer.sent != 1 {
+				t.Fatalf("%d messages sent, %d told to the pacer; want 1", len(sent), pacer.sent)
 			}
 			if d := sent[0].Sub(begin); d < tt.atLeast {
 				t.Errorf("sent %v after the call, want at least %v", d, tt.atLeast)

@@ -14,7 +14,8 @@ import (
 )
 
 // The schemes of REDIS_URL, beside go-redis's own redis://, rediss:// and
-// unix:// for one node. A "+tls" form (rediss+…) uses TLS.
+// unix:// for one node. Their rediss+sentinel:// and rediss+cluster://
+// forms use TLS.
 const (
 	// SchemeSentinel names a primary by its Sentinels:
 	// redis+sentinel://[[user]:password@]host:port[,host:port…]/mastername[/db].
@@ -46,8 +47,10 @@ func CheckURL(url string) (Mode, error) {
 	return mode, err
 }
 
-// parseURL turns a REDIS_URL into the options of a universal client, and
-// says which kind of client they make. Errors leave the URL out.
+// parseURL turns a Sentinel or Cluster REDIS_URL into the options of a
+// universal client, and says which kind of deployment a REDIS_URL names
+// (for ModeSingle, whose URL go-redis reads, with no options). Errors
+// leave the URL out.
 func parseURL(raw string) (*redis.UniversalOptions, Mode, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -57,14 +60,12 @@ func parseURL(raw string) (*redis.UniversalOptions, Mode, error) {
 	tlsOn := false
 	switch strings.ToLower(scheme) {
 	case "redis", "rediss", "unix":
-		o, err := redis.ParseURL(raw)
-		if err != nil {
+		// go-redis reads a one-node URL itself (socket paths, query
+		// options): newClient takes its options, not these.
+		if _, err := redis.ParseURL(raw); err != nil {
 			return nil, "", redacted(err)
 		}
-		return &redis.UniversalOptions{
-			Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB,
-			TLSConfig: o.TLSConfig, Protocol: o.Protocol, ClientName: o.ClientName,
-		}, ModeSingle, nil
+		return nil, ModeSingle, nil
 	case SchemeSentinel:
 		mode = ModeSentinel
 	case "rediss+sentinel":
@@ -146,22 +147,18 @@ func newClient(url string, timeout time.Duration) (redis.UniversalClient, Mode, 
 	if err != nil {
 		return nil, "", fmt.Errorf("REDIS_URL: %w", err)
 	}
-	opts.DialTimeout = max(timeout, 500*time.Millisecond)
-	opts.ReadTimeout = timeout
-	opts.WriteTimeout = timeout
-	opts.MaxRetries = 1
-	opts.ContextTimeoutEnabled = true
+	dial := max(timeout, 500*time.Millisecond)
 	if mode == ModeSingle {
-		// Keep everything go-redis reads from a one-node URL (socket
-		// paths, query options) rather than what UniversalOptions carries.
 		o, err := redis.ParseURL(url)
 		if err != nil {
 			return nil, "", fmt.Errorf("REDIS_URL: %w", redacted(err))
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout = opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout
-		o.MaxRetries, o.ContextTimeoutEnabled = opts.MaxRetries, true
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout = dial, timeout, timeout
+		o.MaxRetries, o.ContextTimeoutEnabled = 1, true
 		return redis.NewClient(o), mode, nil
 	}
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = dial, timeout, timeout
+	opts.MaxRetries, opts.ContextTimeoutEnabled = 1, true
 	return redis.NewUniversalClient(opts), mode, nil
 }
 

@@ -48,7 +48,11 @@ type PacerOptions struct {
 // yet takes no place; one that may, takes the bot's next free place
 // (now, or later if others took the places before) and pushes the chat's
 // next place past it. The caller then waits until its place and sends:
-// one call per message, however many wait, and no retry storms.
+// one call takes a message's place, however many wait, and there are no
+// retry storms. Once the request has returned, Sent (a second call)
+// spaces the chat's next message from then,
+// as Telegram counts arrivals: a slow request followed by a fast one
+// from another process cannot arrive too close.
 //
 // All of a bot's pacing keys share one hash tag, {pace:<bot id>}, so the
 // script runs on a Cluster; they all live on one node, which is no
@@ -107,6 +111,21 @@ redis.call("SET", KEYS[1], at + interval, "PX", math.ceil((at + interval - now) 
 redis.call("SET", KEYS[2], at + every, "PX", math.ceil((at + every - now) / 1000) + 1000)
 return {1, at - now}`)
 
+// sentScript spaces a chat's next message from now, unless it is
+// spaced further already. KEYS[1] the chat's next time (µs); ARGV: now
+// (µs; empty for Redis's clock), the chat's spacing (µs).
+var sentScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+if not now then
+  if redis.replicate_commands then redis.replicate_commands() end
+  local t = redis.call("TIME")
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local next = now + tonumber(ARGV[2])
+local chat = tonumber(redis.call("GET", KEYS[1]) or "0") or 0
+if chat < next then redis.call("SET", KEYS[1], next, "PX", math.ceil((next - now) / 1000) + 1000) end
+return 0`)
+
 // Reserve asks for a place for one message to chatID. With taken, the
 // place is the caller's and it sends after wait (zero: now). Without,
 // the chat's spacing (another process sent to it lately), or with
@@ -115,18 +134,10 @@ return {1, at - now}`)
 // never takes a place later than now. err means Redis could not decide
 // (unavailable, breaker open): the caller paces by itself.
 func (p *Pacer) Reserve(ctx context.Context, chatID int64, optional bool) (wait time.Duration, taken bool, err error) {
-	every := p.limits.PerChat
-	if chatID < 0 {
-		every = p.limits.PerGroup
-	}
-	now := ""
-	if p.now != nil {
-		now = strconv.FormatInt(p.now().UnixMicro(), 10)
-	}
-	keys := []string{p.s.tagged(p.tag, "bot"), p.s.tagged(p.tag, "chat", strconv.FormatInt(chatID, 10))}
+	keys := []string{p.s.tagged(p.tag, "bot"), p.chatKey(chatID)}
 	var res []int64
 	err = p.s.do(ctx, "pace", func(ctx context.Context) error {
-		v, err := paceScript.Run(ctx, p.s.rdb, keys, now, micros(p.limits.Interval), micros(every), flag(optional)).Int64Slice()
+		v, err := paceScript.Run(ctx, p.s.rdb, keys, p.clock(), micros(p.limits.Interval), micros(p.spacing(chatID)), flag(optional)).Int64Slice()
 		if err == nil && len(v) != 2 {
 			err = fmt.Errorf("pace script returned %d values, want 2", len(v))
 		}
@@ -138,6 +149,37 @@ func (p *Pacer) Reserve(ctx context.Context, chatID int64, optional bool) (wait 
 	}
 	p.recount(ctx)
 	return time.Duration(res[1]) * time.Microsecond, res[0] == 1, nil
+}
+
+// Sent spaces the chat's next message from now: a message to it has
+// just been sent (its request returned). A failure is only logged by the
+// store: the chat stays spaced from its place.
+func (p *Pacer) Sent(ctx context.Context, chatID int64) {
+	p.s.do(ctx, "pace sent", func(ctx context.Context) error {
+		return sentScript.Run(ctx, p.s.rdb, []string{p.chatKey(chatID)}, p.clock(), micros(p.spacing(chatID))).Err()
+	})
+}
+
+func (p *Pacer) chatKey(chatID int64) string {
+	return p.s.tagged(p.tag, "chat", strconv.FormatInt(chatID, 10))
+}
+
+// spacing is the least time between two messages to chatID: groups and
+// channels have negative ids.
+func (p *Pacer) spacing(chatID int64) time.Duration {
+	if chatID < 0 {
+		return p.limits.PerGroup
+	}
+	return p.limits.PerChat
+}
+
+// clock is the time the scripts reckon by: the test's clock, or empty
+// for Redis's own.
+func (p *Pacer) clock() string {
+	if p.now == nil {
+		return ""
+	}
+	return strconv.FormatInt(p.now().UnixMicro(), 10)
 }
 
 // Processes returns how many processes share the token, as last

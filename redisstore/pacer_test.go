@@ -241,3 +241,73 @@ func TestPacerFallbackShare(t *testing.T) {
 		t.Error("a pacer without peers counts other than 1")
 	}
 }
+
+// TestPacerSpacesChatFromSent checks that a chat's next message is
+// spaced from when the last one's request returned (Sent), not only from
+// its place, so a slow request then a fast one from another process
+// cannot arrive too close; and that Sent never brings a chat's next
+// place nearer.
+func TestPacerSpacesChatFromSent(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	a := open(t, srv, nil).Pacer(7, nil, redisstore.PacerOptions{Now: clock.Now})
+	b := open(t, srv, nil).Pacer(7, nil, redisstore.PacerOptions{Now: clock.Now})
+	if _, taken, _ := a.Reserve(ctx, 1, false); !taken {
+		t.Fatal("first message refused")
+	}
+	clock.Add(500 * time.Millisecond) // the request took half a second
+	a.Sent(ctx, 1)
+	clock.Add(600 * time.Millisecond) // 1.1 s after the place, 0.6 s after the return
+	if wait, taken, err := b.Reserve(ctx, 1, false); err != nil || taken || wait != 450*time.Millisecond {
+		t.Errorf("the other process's message: %v %v %v; want refused for 450ms", wait, taken, err)
+	}
+	clock.Add(450 * time.Millisecond)
+	if _, taken, _ := b.Reserve(ctx, 1, false); !taken {
+		t.Error("refused 1.05 s after the return")
+	}
+	b.Sent(ctx, -5) // a group never reserved: spaced from now
+	if wait, taken, _ := a.Reserve(ctx, -5, false); taken || wait != 3100*time.Millisecond {
+		t.Errorf("group after Sent: %v %v; want refused for 3.1 s", wait, taken)
+	}
+	clock.Add(4 * time.Second)
+	if _, taken, _ := a.Reserve(ctx, -5, false); !taken {
+		t.Fatal("group refused after its spacing")
+	}
+	// Sent never brings a chat's next place nearer: chat 3's place comes
+	// after ten others', and a Sent before it leaves the chat spaced
+	// from that place.
+	clock.Add(time.Minute)
+	for chat := int64(100); chat < 110; chat++ {
+		a.Reserve(ctx, chat, false)
+	}
+	wait, taken, _ := a.Reserve(ctx, 3, false)
+	if !taken || wait != 10*35715*time.Microsecond {
+		t.Fatalf("chat 3's place after ten: %v %v", wait, taken)
+	}
+	a.Sent(ctx, 3)
+	if again, taken, _ := a.Reserve(ctx, 3, false); taken || again != wait+1050*time.Millisecond {
+		t.Errorf("after an early Sent chat 3 waits %v (%v), want %v", again, taken, wait+1050*time.Millisecond)
+	}
+}
+
+// BenchmarkPacerReserveAndSent is the cost of the shared pace for one
+// message: a Reserve and a Sent, two script calls, on a local Redis.
+func BenchmarkPacerReserveAndSent(b *testing.B) {
+	srv := redistest.Start(b)
+	s, err := redisstore.Open(srv.URL, redisstore.Options{Prefix: srv.Prefix})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := s.Pacer(7, nil, redisstore.PacerOptions{Now: clock.Now})
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		clock.Add(2 * time.Second) // every place free: the calls, not the waits, are measured
+		if _, taken, err := p.Reserve(ctx, int64(i%100), false); err != nil || !taken {
+			b.Fatal(taken, err)
+		}
+		p.Sent(ctx, int64(i%100))
+	}
+}

@@ -227,6 +227,13 @@ func TestSentinelFailover(t *testing.T) {
 		t.Fatalf("mode %s", s.Mode())
 	}
 	mem := s.Memory(6, time.Hour, bot.NewLocalMemory(6, time.Hour))
+	pa := s.Peers(redisstore.Instance{ID: "a", Host: "h1"})
+	pb := openURL(t, sen.URL, sen.Prefix, redisstore.Options{CoolDown: 200 * time.Millisecond, MaxCoolDown: time.Second}).Peers(redisstore.Instance{ID: "b", Host: "h2"})
+	pa.Announce(ctx, "v1")
+	reloads := make(chan string, 4)
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go pb.Watch(wctx, func(_ context.Context, v string) { reloads <- v })
 	s.Cache().Set(ctx, "q1", sample, time.Hour)
 	mem.Append(ctx, 7, answer.Turn{Question: "before", Answer: "a"})
 	if !s.Updates(1).Claim(ctx, 10) {
@@ -270,6 +277,18 @@ func TestSentinelFailover(t *testing.T) {
 	s.Cache().Set(ctx, "q2", sample, time.Hour)
 	if _, ok := s.Cache().Get(ctx, "q2"); !ok || !s.Up() {
 		t.Error("the promoted replica does not take writes")
+	}
+	// The reload channel's subscription follows the failover too.
+	deadline := time.After(10 * time.Second)
+	for v := ""; v != "v2"; {
+		pa.Announce(ctx, "v2")
+		pa.Announce(ctx, "v1") // a change each time, so each is published
+		select {
+		case v = <-reloads:
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no reload fanned out after the failover")
+		}
 	}
 	if !strings.Contains(logs.String(), "redis is back") {
 		t.Errorf("no recovery logged:\n%s", logs)

@@ -125,9 +125,10 @@ func (p *Peers) heartbeat(ctx context.Context) {
 	})
 }
 
-// Count returns how many processes serve the bot: those whose last
-// heartbeat is recent, read from Redis now. When Redis cannot say, it
-// returns the last count that it could, and 1 before any.
+// Count returns how many processes share this Redis and key prefix
+// (those whose last heartbeat is recent, 45 s at most), read from Redis
+// now. When Redis cannot say, it returns the last count it could, and 1
+// before any.
 func (p *Peers) Count(ctx context.Context) int {
 	since := strconv.FormatInt(time.Now().Add(-instanceTTL).Unix(), 10)
 	p.s.do(ctx, "count instances", func(ctx context.Context) error {

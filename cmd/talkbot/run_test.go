@@ -262,6 +262,9 @@ func TestServeConfig(t *testing.T) {
 		{"common and serve problems together", map[string]string{"OPENAI_BASE_URL": "localhost:11434", "CORPUS_DIR": "/no/such/dir", "METRICS_ADDR": "9090", "LOG_QUESTIONS": "maybe", "CACHE_TTL": "forever"},
 			"", []string{"OPENAI_BASE_URL", "TELEGRAM_BOT_TOKEN is not set", `CORPUS_DIR="/no/such/dir"`, "METRICS_ADDR", "LOG_QUESTIONS", "CACHE_TTL"}},
 		{"corpus is a file", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "CORPUS_DIR": "run_test.go"}, "", []string{"not a directory"}},
+		{"redis sentinel", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "REDIS_URL": "redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2:26379/mymaster/0"}, "https://api.telegram.org/bot%s/%s", nil},
+		{"redis cluster", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "REDIS_URL": "redis+cluster://10.0.0.1:7000,10.0.0.2:7001"}, "https://api.telegram.org/bot%s/%s", nil},
+		{"redis sentinel without a master name", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "REDIS_URL": "redis+sentinel://:PW-secret@10.0.0.1:26379"}, "", []string{"REDIS_URL: want /mastername"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,6 +282,9 @@ func TestServeConfig(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("err %q lacks %q", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("err %q quotes a password", err)
 			}
 		})
 	}
