@@ -210,3 +210,51 @@ func TestChatsOrderAcrossProcesses(t *testing.T) {
 		t.Error("the same update pushed again was refused as overflow")
 	}
 }
+
+// TestRelayAndChatsOnCluster runs the polling relay and the per-chat
+// queues on a 3-node Redis Cluster: every script names keys of one hash
+// slot ({poll:<bot>} and {chats:<bot>}), or the cluster refuses it with
+// CROSSSLOT.
+func TestRelayAndChatsOnCluster(t *testing.T) {
+	cl := redistest.StartCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s := openURL(t, cl.URL, cl.Prefix, redisstore.Options{Timeout: time.Second})
+	r := s.Relay(7, "a", 0, 0)
+	if ok, err := r.Lead(ctx); !ok || err != nil {
+		t.Fatalf("Lead on a cluster: %v %v", ok, err)
+	}
+	if high, err := r.Publish(ctx, []int{1, 2}, [][]byte{[]byte(`{"update_id":1}`), []byte(`{"update_id":2}`)}); high != 2 || err != nil {
+		t.Fatalf("Publish on a cluster: %d %v", high, err)
+	}
+	var got []int
+	if err := r.Read(ctx, 10, func(id int, _ []byte, ref string) {
+		got = append(got, id)
+		if err := r.Ack(ctx, ref); err != nil {
+			t.Errorf("Ack on a cluster: %v", err)
+		}
+	}); err != nil || len(got) != 2 {
+		t.Fatalf("Read on a cluster: %v %v", got, err)
+	}
+	r.Resign(ctx)
+
+	c := s.Chats(7, "a", 0)
+	if hold, _, _, err := c.Push(ctx, 5, 1, []byte(`{"update_id":1}`), 10); !hold || err != nil {
+		t.Fatalf("Push on a cluster: %v %v", hold, err)
+	}
+	if held, err := c.Renew(ctx, 5); !held || err != nil {
+		t.Errorf("Renew on a cluster: %v %v", held, err)
+	}
+	if id, _, ok, err := c.Next(ctx, 5); id != 1 || !ok || err != nil {
+		t.Fatalf("Next on a cluster: %d %v %v", id, ok, err)
+	}
+	if err := c.Done(ctx, 5, 1); err != nil {
+		t.Error(err)
+	}
+	if _, _, ok, err := c.Next(ctx, 5); ok || err != nil {
+		t.Errorf("Next on an empty queue on a cluster: %v %v", ok, err)
+	}
+	if _, err := c.Adopt(ctx, 10); err != nil {
+		t.Errorf("Adopt on a cluster: %v", err)
+	}
+}
