@@ -26,6 +26,11 @@ const (
 	// updates beyond the unanswered ones are far more than can wait.
 	streamMax = 10000
 	group     = "answerers"
+	// Consumers (one per process start) with nothing pending that have
+	// not read for consumerIdle are removed from the group, looked for
+	// every pruneEvery.
+	consumerIdle = time.Hour
+	pruneEvery   = 10 * time.Minute
 )
 
 // Relay lets several processes poll one bot token: one holds a lease
@@ -44,6 +49,7 @@ type Relay struct {
 	claimIdle time.Duration
 	grouped   atomic.Bool  // the consumer group is known to exist
 	claimed   atomic.Int64 // when abandoned updates were last looked for, Unix ns
+	pruned    atomic.Int64 // when gone consumers were last removed, Unix ns
 }
 
 // Relay returns the relay of bot botID, for the process named me.
@@ -173,6 +179,10 @@ func (r *Relay) Read(ctx context.Context, count int, each func(id int, raw []byt
 			return r.lostGroup(err)
 		}
 		r.claimed.Store(now.UnixNano())
+		if now.Sub(time.Unix(0, r.pruned.Load())) >= pruneEvery {
+			r.pruned.Store(now.UnixNano())
+			r.prune(ctx)
+		}
 	}
 	if len(msgs) == 0 {
 		err := r.s.do(ctx, "read updates", func(ctx context.Context) error {
@@ -202,6 +212,26 @@ func (r *Relay) Read(ctx context.Context, count int, each func(id int, raw []byt
 		each(id, []byte(raw), m.ID)
 	}
 	return nil
+}
+
+// prune removes from the group the consumers of processes gone long
+// ago, which have nothing pending: each start of a process adds one.
+func (r *Relay) prune(ctx context.Context) {
+	var gone []string
+	r.s.do(ctx, "list consumers", func(ctx context.Context) error {
+		cs, err := r.s.rdb.XInfoConsumers(ctx, r.streamKey(), group).Result()
+		for _, c := range cs {
+			if c.Pending == 0 && c.Idle > consumerIdle && c.Name != r.me {
+				gone = append(gone, c.Name)
+			}
+		}
+		return err
+	})
+	for _, name := range gone {
+		r.s.do(ctx, "remove gone consumer", func(ctx context.Context) error {
+			return r.s.rdb.XGroupDelConsumer(ctx, r.streamKey(), group, name).Err()
+		})
+	}
 }
 
 func (r *Relay) lastClaim() time.Time { return time.Unix(0, r.claimed.Load()) }
