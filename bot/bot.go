@@ -76,6 +76,13 @@ type Config struct {
 	ChatQueue int
 	// Peers, when set, are told of reloads and list the versions served.
 	Peers Peers
+	// Relay, when set, lets several processes poll one token: one polls
+	// and hands the updates out through it; the others stand by to take
+	// over. Polling mode only.
+	Relay Relay
+	// ChatOrder, when set, keeps each chat's updates in order across
+	// processes: one process at a time answers a chat, oldest first.
+	ChatOrder ChatOrder
 	// Pacer, when set, paces messages together with the other processes
 	// on the bot token, so that together they keep within Telegram's
 	// limits. Without it this process paces as if alone.
@@ -201,10 +208,16 @@ var ErrTokenRejected = errors.New("Telegram rejected the bot token")
 
 // Run long-polls for updates until ctx is done, then stops taking
 // updates and lets answers in flight finish (up to ShutdownWait). An
-// update is acknowledged only once answered or kept in the inbox, so a
-// restart, even after a crash, neither loses nor repeats it. Run returns
-// an error wrapping ErrTokenRejected if Telegram stops accepting the
-// token.
+// update is acknowledged only once answered or kept in the inbox (or,
+// with a Relay, in Redis), so a restart, even after a crash, neither
+// loses nor repeats it. Run returns an error wrapping ErrTokenRejected
+// if Telegram stops accepting the token.
+//
+// With a Relay, only the process holding the relay's lease polls; every
+// process answers what it hands out. A 409 Conflict (another consumer
+// polls the token) is logged once and backed off from, doubling up to
+// 30 s; if Redis cannot confirm the lease at the time, this process
+// stands by instead.
 func (b *Bot) Run(ctx context.Context) error {
 	b.register()
 	if _, err := b.api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
@@ -213,19 +226,64 @@ func (b *Bot) Run(ctx context.Context) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	in := newIntake()
-	p := &pipeline{b: b, ctx: work, d: newDispatcher(b.cfg.Workers, b.cfg.ChatQueue), in: in}
+	p := &pipeline{b: b, ctx: work, d: newDispatcher(b.cfg.Workers, b.cfg.ChatQueue), in: in, stop: ctx.Done()}
 	p.replay()
+	relay := b.cfg.Relay
+	var lead *leadership
+	if relay != nil {
+		lead = newLeadership(relay, b.log)
+		lead.try(ctx)
+		go lead.run(ctx)
+		go p.consume(ctx, relay)
+	}
+	if b.cfg.ChatOrder != nil {
+		go p.adopt(ctx)
+	}
 
-	// The poller's requests end with ctx, so shutdown does not wait out a long poll.
+	// The poller's requests end with ctx (or the term as poller), so
+	// shutdown does not wait out a long poll.
 	poller := *b.api
-	poller.Client = contextClient{client: b.api.Client, ctx: ctx}
 	backoff := baseWait
-	var fatal error
+	var (
+		fatal     error
+		conflict  conflicts
+		published int // highest update id handed out through the relay, acknowledged from there
+		term      = -1
+	)
 	for ctx.Err() == nil {
-		updates, err := getUpdates(&poller, in.offset(time.Now()), b.cfg.PollTimeout)
+		pollCtx, confirmed := ctx, true
+		if lead != nil {
+			var (
+				gen     int
+				leading bool
+			)
+			pollCtx, gen, leading, confirmed = lead.current()
+			if !leading {
+				select {
+				case <-lead.changed:
+				case <-ctx.Done():
+				}
+				continue
+			}
+			if gen != term && confirmed {
+				// A new term: acknowledge what earlier pollers handed out.
+				if high, err := relay.Published(ctx); err == nil {
+					published, term = high, gen
+				}
+			}
+		}
+		poller.Client = contextClient{client: b.api.Client, ctx: pollCtx}
+		off := in.offset(time.Now())
+		if published >= off {
+			off = published + 1
+		}
+		updates, err := getUpdates(&poller, off, b.cfg.PollTimeout)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
+			}
+			if pollCtx.Err() != nil {
+				continue // no longer the poller
 			}
 			code := errorCode(err)
 			b.cfg.Observer.TelegramError(code)
@@ -234,12 +292,48 @@ func (b *Bot) Run(ctx context.Context) error {
 				b.log.Error("telegram rejected the bot token; stopping", "code", code)
 				break
 			}
+			if code == http.StatusConflict {
+				if lead != nil && !confirmed {
+					lead.stepDown()
+					continue
+				}
+				sleep(ctx, conflict.conflict(b.log))
+				continue
+			}
 			b.log.Warn("get updates", "err", err, "retry_in_ms", backoff.Milliseconds())
 			sleep(ctx, backoff)
 			backoff = min(2*backoff, capWait)
 			continue
 		}
 		backoff = baseWait
+		conflict.ok(b.log)
+		if fresh := in.unseen(updates); relay != nil && len(fresh) > 0 {
+			// Tried even when Redis did not confirm the lease: if it is
+			// back, the published mark keeps another poller from handing
+			// the same updates out again. Updates this process already
+			// answers itself (fetched again while Redis was down) are
+			// never handed out as well.
+			ids, raws := make([]int, len(fresh)), make([][]byte, len(fresh))
+			for i, x := range fresh {
+				ids[i], raws[i] = x.u.UpdateID, x.raw
+			}
+			high, err := relay.Publish(ctx, ids, raws)
+			if err == nil {
+				published = max(published, high)
+				if len(fresh) == len(updates) {
+					continue
+				}
+				rest := make([]incoming, 0, len(updates)-len(fresh)) // repeats of those answered here
+				for _, x := range updates {
+					if !slices.Contains(ids, x.u.UpdateID) {
+						rest = append(rest, x)
+					}
+				}
+				updates = rest
+			} else {
+				b.log.Warn("hand updates out through redis; answering them here", "updates", len(fresh), "err", err)
+			}
+		}
 		if p.take(updates, false) == 0 && len(updates) > 0 {
 			// Only updates still being answered came back: wait for one
 			// to finish (or a moment) rather than ask again at once.
@@ -251,14 +345,32 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 
-	b.drain(p.d, stopWork)
-	if off := in.final(); off > 0 && fatal == nil {
-		// Acknowledge everything answered or kept; newer updates, and
-		// those cut off unanswered and kept nowhere, stay for the next start.
-		if _, err := getUpdates(b.api, off, 0); err != nil {
-			b.log.Warn("acknowledge updates", "offset", off, "err", err)
+	if lead == nil {
+		b.drain(p.d, stopWork)
+		if off := in.final(); off > 0 && fatal == nil {
+			// Acknowledge everything answered or kept; newer updates, and
+			// those cut off unanswered and kept nowhere, stay for the next start.
+			if _, err := getUpdates(b.api, off, 0); err != nil {
+				b.log.Warn("acknowledge updates", "offset", off, "err", err)
+			}
+		}
+		return fatal
+	}
+	// With a relay the poller acknowledges what it handed out (Redis
+	// keeps it) and resigns at once, so that another process polls while
+	// this one finishes its answers: a poll after that would cut the new
+	// poller's off (409).
+	if _, _, leading, _ := lead.current(); leading && fatal == nil {
+		if off := max(in.final(), published+1); off > 1 {
+			if _, err := getUpdates(b.api, off, 0); err != nil {
+				b.log.Warn("acknowledge updates", "offset", off, "err", err)
+			}
 		}
 	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	relay.Resign(rctx)
+	cancel()
+	b.drain(p.d, stopWork)
 	return fatal
 }
 

@@ -67,6 +67,9 @@ type setup struct {
 	peers         bot.Peers
 	pacer         bot.Pacer
 	chatQueue     int
+	chatOrder     bot.ChatOrder
+	relay         bot.Relay
+	answerer      func(bot.Answerer) bot.Answerer // wraps the answerer, if set
 }
 
 const hookSecret = "hook_SECRET-value"
@@ -110,6 +113,9 @@ func startWith(t *testing.T, s setup) *harness {
 	if delay > 0 {
 		ans = slowAnswerer{ans, delay}
 	}
+	if s.answerer != nil {
+		ans = s.answerer(ans)
+	}
 	if clientTimeout == 0 {
 		clientTimeout = 10 * time.Second
 	}
@@ -127,6 +133,8 @@ func startWith(t *testing.T, s setup) *harness {
 		Updates:      s.updates,
 		Observer:     s.observer,
 		Peers:        s.peers,
+		ChatOrder:    s.chatOrder,
+		Relay:        s.relay,
 		Pacer:        s.pacer,
 		Admins:       map[int64]bool{42: true},
 		PollTimeout:  time.Second,

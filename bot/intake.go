@@ -65,6 +65,26 @@ func (in *intake) keep(id int) {
 	in.mu.Unlock()
 }
 
+// unseen returns the updates of batch not taken before.
+func (in *intake) unseen(batch []incoming) []incoming {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var out []incoming
+	for _, x := range batch {
+		if !in.seen[x.u.UpdateID] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// busy reports whether update id is taken and not finished.
+func (in *intake) busy(id int) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.running[id] != nil
+}
+
 // done marks update id finished.
 func (in *intake) done(id int) {
 	in.mu.Lock()

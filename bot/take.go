@@ -34,6 +34,7 @@ type incoming struct {
 	thread int
 	raw    json.RawMessage
 	bad    error
+	ref    string // the relay's entry, to acknowledge once done; "" if not relayed
 }
 
 // decodeUpdates decodes a JSON array of updates one by one, so that one
@@ -86,7 +87,8 @@ type pipeline struct {
 	ctx     context.Context // the work's: cancelled when the drain ends
 	d       *dispatcher
 	in      *intake
-	webhook bool // updates may go to several processes: claim at once
+	webhook bool            // updates may go to several processes: claim at once
+	stop    <-chan struct{} // closed when the bot stops taking updates
 }
 
 // checkers bounds the Redis checks of one batch run at once.
@@ -117,7 +119,15 @@ func (p *pipeline) take(batch []incoming, replayed bool) int {
 	for _, x := range batch {
 		id := x.u.UpdateID
 		if !p.in.take(id) {
+			if x.ref != "" && !p.in.busy(id) {
+				p.ack(x) // handed again, though answered: Redis missed the acknowledgement
+			}
 			continue // being answered, or answered by this run
+		}
+		if x.ref != "" {
+			p.in.keep(id) // the relay keeps it until acknowledged, not the inbox
+			fresh = append(fresh, x)
+			continue
 		}
 		if ib != nil && !replayed && ib.Seen(id) {
 			p.in.done(id) // an earlier run took it: answered, or replayed from the inbox
@@ -130,15 +140,17 @@ func (p *pipeline) take(batch []incoming, replayed bool) int {
 		return 0
 	}
 	if ib != nil && !replayed {
-		entries := make([]inbox.Entry, len(fresh))
-		for i, x := range fresh {
-			entries[i] = inbox.Entry{ID: x.u.UpdateID, Raw: x.raw}
+		entries := make([]inbox.Entry, 0, len(fresh))
+		for _, x := range fresh {
+			if x.ref == "" {
+				entries = append(entries, inbox.Entry{ID: x.u.UpdateID, Raw: x.raw})
+			}
 		}
 		if err := ib.Take(entries); err != nil {
 			p.b.log.Error("inbox: updates kept in memory only until answered", "err", err)
 		} else {
-			for _, x := range fresh {
-				p.in.keep(x.u.UpdateID)
+			for _, e := range entries {
+				p.in.keep(e.ID)
 			}
 		}
 	} else if replayed {
@@ -149,7 +161,7 @@ func (p *pipeline) take(batch []incoming, replayed bool) int {
 	checked := p.check(fresh)
 	for i, x := range fresh {
 		if checked[i].skip {
-			p.finish(x.u.UpdateID, true)
+			p.finish(x, true)
 			p.b.log.Info("update handled by another process or before a restart; skipped", "update", x.u.UpdateID)
 			continue
 		}
@@ -202,34 +214,47 @@ func (p *pipeline) submit(x incoming, adm admission) {
 	id := x.u.UpdateID
 	if x.bad != nil {
 		p.b.log.Warn("malformed update dropped", "update", id, "err", x.bad)
-		p.finish(id, true)
+		p.finish(x, true)
 		return
 	}
 	if adm.checked && !adm.ok {
 		// Over the limit: answered at once, never queued, so a flood
 		// takes no place in the chat's queue.
-		go func() { p.finish(id, p.b.handle(p.ctx, x.u, x.thread, adm)) }()
+		go func() { p.finish(x, p.b.handle(p.ctx, x.u, x.thread, adm)) }()
 		return
 	}
 	chat := chatOf(x.u)
+	if p.b.cfg.ChatOrder != nil && chat != 0 && p.queue(x, chat) {
+		return // in the chat's queue in Redis, answered by its holder in order
+	}
 	queued, notify := p.d.submit(chat, func() {
-		p.finish(id, p.b.handle(p.ctx, x.u, x.thread, adm))
+		p.finish(x, p.b.handle(p.ctx, x.u, x.thread, adm))
 	})
 	if !queued {
 		p.b.log.Warn("chat's queue is full; message dropped", "chat", chat, "update", id)
-		p.finish(id, true)
-		if notify && x.u.Message != nil && x.u.Message.Chat != nil {
-			r := reply{chat: x.u.Message.Chat.ID, to: x.u.Message.MessageID, thread: x.thread, lang: messageLang(x.u.Message)}
-			go p.b.say(p.ctx, r, r.t(msgQueueFull))
+		p.finish(x, true)
+		if notify {
+			p.queueFull(x)
 		}
+	}
+}
+
+// queueFull tells the chat of x, once, that its queue is full.
+func (p *pipeline) queueFull(x incoming) {
+	if x.u.Message != nil && x.u.Message.Chat != nil {
+		r := reply{chat: x.u.Message.Chat.ID, to: x.u.Message.MessageID, thread: x.thread, lang: messageLang(x.u.Message)}
+		go p.b.say(p.ctx, r, r.t(msgQueueFull))
 	}
 }
 
 // finish records how handling update id ended. An update answered (or
 // that never will be) is done: marked in the inbox and the update log,
 // and acknowledged. One cut off by a shutdown stays pending: in the
-// inbox, or else unacknowledged, so that the next start answers it.
-func (p *pipeline) finish(id int, answered bool) {
+// inbox, or else unacknowledged, so that the next start answers it. A
+// relayed update is acknowledged to the relay once done; one cut off
+// stays with the relay, for another process to claim.
+func (p *pipeline) finish(x incoming, answered bool) {
+	id := x.u.UpdateID
 	if !answered {
 		p.in.abandon(id)
 		return
@@ -242,5 +267,16 @@ func (p *pipeline) finish(id int, answered bool) {
 	if log := p.b.cfg.Updates; log != nil && !p.webhook {
 		log.Claim(context.WithoutCancel(p.ctx), id)
 	}
+	p.ack(x)
 	p.in.done(id)
+}
+
+// ack acknowledges a relayed update to the relay.
+func (p *pipeline) ack(x incoming) {
+	if x.ref == "" || p.b.cfg.Relay == nil {
+		return
+	}
+	if err := p.b.cfg.Relay.Ack(context.WithoutCancel(p.ctx), x.ref); err != nil {
+		p.b.log.Warn("acknowledge handed update; another process may answer it again", "update", x.u.UpdateID, "err", err)
+	}
 }

@@ -51,8 +51,11 @@ func (b *Bot) ServeWebhook(ctx context.Context, wh Webhook, ln net.Listener) err
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
-	p := &pipeline{b: b, ctx: work, d: newDispatcher(b.cfg.Workers, b.cfg.ChatQueue), in: newIntake(), webhook: true}
+	p := &pipeline{b: b, ctx: work, d: newDispatcher(b.cfg.Workers, b.cfg.ChatQueue), in: newIntake(), webhook: true, stop: ctx.Done()}
 	p.replay()
+	if b.cfg.ChatOrder != nil {
+		go p.adopt(ctx)
+	}
 	path := u.Path
 	if path == "" {
 		path = "/"

@@ -227,7 +227,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		memory = store.Memory(sc.turns, sc.idle, mem)
 		bcfg.Limiter = store.Limiter(sc.perMinute, bcfg.Limiter)
 		bcfg.Updates = store.Updates(api.Self.ID)
-		peers := store.Peers(redisstore.NewInstance())
+		self := redisstore.NewInstance()
+		log.Info("replica", "instance", self.ID, "host", self.Host)
+		// Replicas: each chat answered by one process at a time, in order;
+		// in polling mode one process polls and hands updates out.
+		bcfg.ChatOrder = store.Chats(api.Self.ID, self.ID, 0)
+		if sc.webhook.URL == "" {
+			bcfg.Relay = store.Relay(api.Self.ID, self.ID, 0, 0)
+		}
+		peers := store.Peers(self)
 		peers.Announce(ctx, rep.Version)
 		bcfg.Peers = peers
 		bcfg.Pacer = store.Pacer(api.Self.ID, peers, redisstore.PacerOptions{})

@@ -69,9 +69,12 @@ type Server struct {
 	Unlimited bool
 
 	holding   bool                  // guarded by mu: see Hold
+	polls     int                   // getUpdates calls begun, to tell the newest (see getUpdates)
+	conflicts int                   // getUpdates calls ended with 409 by a newer one
 	recent    []time.Time           // arrivals of the last 30 messages
 	perChat   map[int64][]time.Time // arrivals in each chat, the last 20
 	throttled int
+	why       map[string]int // throttled messages by the limit they broke
 }
 
 // Published sending limits.
@@ -262,6 +265,19 @@ func (s *Server) Throttled() int {
 	return s.throttled
 }
 
+// ThrottledBy returns the messages refused with 429 by the limit they
+// broke: "bot" (30 a second), "chat" (one a second) or "group" (20 a
+// minute); the longest wait decides when several are broken.
+func (s *Server) ThrottledBy() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range s.why {
+		out[k] = v
+	}
+	return out
+}
+
 // admit records a message arriving for chatID now, or returns how long
 // the sender must wait if it breaks a limit. The caller holds s.mu.
 func (s *Server) admit(chatID int64, now time.Time) time.Duration {
@@ -269,18 +285,29 @@ func (s *Server) admit(chatID int64, now time.Time) time.Duration {
 		return 0
 	}
 	var wait time.Duration
+	broke := ""
 	if len(s.recent) >= botPerSecond {
-		wait = max(wait, s.recent[len(s.recent)-botPerSecond].Add(time.Second).Sub(now))
+		if d := s.recent[len(s.recent)-botPerSecond].Add(time.Second).Sub(now); d > 0 {
+			wait, broke = d, "bot"
+		}
 	}
 	past := s.perChat[chatID]
 	if len(past) > 0 {
-		wait = max(wait, past[len(past)-1].Add(chatSpacing).Sub(now))
+		if d := past[len(past)-1].Add(chatSpacing).Sub(now); d > wait {
+			wait, broke = d, "chat"
+		}
 	}
 	if chatID < 0 && len(past) >= groupPerMin {
-		wait = max(wait, past[len(past)-groupPerMin].Add(groupInterval).Sub(now))
+		if d := past[len(past)-groupPerMin].Add(groupInterval).Sub(now); d > wait {
+			wait, broke = d, "group"
+		}
 	}
 	if wait > 0 {
 		s.throttled++
+		if s.why == nil {
+			s.why = map[string]int{}
+		}
+		s.why[broke]++
 		return wait
 	}
 	s.recent = append(s.recent, now)
@@ -453,23 +480,46 @@ func (s *Server) download(w http.ResponseWriter, path string) {
 	w.Write(data)
 }
 
+// ConflictDescription is what Telegram answers, with 409, to a
+// getUpdates call ended by a newer one: only one consumer may poll a
+// token at a time.
+const ConflictDescription = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+
+// getUpdates long-polls as Telegram does, one consumer at a time: a call
+// arriving while another waits ends the waiting one with 409 Conflict.
 func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 	offset, _ := strconv.Atoi(r.Form.Get("offset"))
 	timeout, _ := strconv.Atoi(r.Form.Get("timeout"))
 	deadline := time.Now().Add(time.Duration(timeout) * time.Second)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.polls++
+	me := s.polls
+	s.cond.Broadcast() // a call waiting now is ended by this one
 	// An offset acknowledges every earlier update.
 	for len(s.updates) > 0 && s.updates[0]["update_id"].(int) < offset {
 		s.updates = s.updates[1:]
 	}
-	for len(s.updates) == 0 && time.Now().Before(deadline) && r.Context().Err() == nil {
+	for len(s.updates) == 0 && time.Now().Before(deadline) && r.Context().Err() == nil && s.polls == me {
 		wake := time.AfterFunc(50*time.Millisecond, s.cond.Broadcast)
 		s.cond.Wait()
 		wake.Stop()
 	}
+	if s.polls != me && r.Context().Err() == nil { // a caller gone (killed) is told nothing
+		s.conflicts++
+		reply(w, http.StatusConflict, result{ErrorCode: http.StatusConflict, Description: ConflictDescription})
+		return
+	}
 	out := append([]map[string]any{}, s.updates...)
 	reply(w, 200, result{OK: true, Result: out})
+}
+
+// Conflicts returns how many getUpdates calls were ended with 409
+// because another began while they waited (scripted faults not counted).
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflicts
 }
 
 func (s *Server) message(w http.ResponseWriter, r *http.Request, method string) {
