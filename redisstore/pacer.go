@@ -87,19 +87,22 @@ func (s *Store) Pacer(botID int64, peers *Peers, opts PacerOptions) *Pacer {
 	}
 }
 
+// luaNow opens a script with now: ARGV[1] in µs when the caller gives a
+// clock (tests), else Redis's own, the one clock every process shares.
+const luaNow = `local now = tonumber(ARGV[1])
+if not now then
+  if redis.replicate_commands then redis.replicate_commands() end
+  local t = redis.call("TIME")
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end`
+
 // paceScript takes a place for one message, if the chat may have one.
 // KEYS[1] the bot's next free time, KEYS[2] the chat's (µs); ARGV: now
 // (µs; empty for Redis's clock), the bot's interval, the chat's spacing
 // (µs), optional ("1": take no place later than now). Returns {taken (1
 // or 0), µs from now}: the wait before the place taken, or, when none
 // was, before asking again is worth it.
-var paceScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-if not now then
-  if redis.replicate_commands then redis.replicate_commands() end
-  local t = redis.call("TIME")
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+var paceScript = redis.NewScript(luaNow + `
 local interval = tonumber(ARGV[2])
 local every = tonumber(ARGV[3])
 local chat = tonumber(redis.call("GET", KEYS[2]) or "0") or 0
@@ -114,13 +117,7 @@ return {1, at - now}`)
 // sentScript spaces a chat's next message from now, unless it is
 // spaced further already. KEYS[1] the chat's next time (µs); ARGV: now
 // (µs; empty for Redis's clock), the chat's spacing (µs).
-var sentScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-if not now then
-  if redis.replicate_commands then redis.replicate_commands() end
-  local t = redis.call("TIME")
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+var sentScript = redis.NewScript(luaNow + `
 local next = now + tonumber(ARGV[2])
 local chat = tonumber(redis.call("GET", KEYS[1]) or "0") or 0
 if chat < next then redis.call("SET", KEYS[1], next, "PX", math.ceil((next - now) / 1000) + 1000) end
