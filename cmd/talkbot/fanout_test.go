@@ -247,11 +247,12 @@ func waitUntil(timeout time.Duration, cond func() bool) bool {
 }
 
 // instanceVersions returns the corpus version of every process listed
-// in srv (the instances the processes keep there for /stats), sorted.
+// in srv (the instances the processes keep there for /stats, under
+// the {peers} hash tag), sorted.
 func instanceVersions(t *testing.T, srv *redistest.Server) []string {
 	t.Helper()
 	ctx := context.Background()
-	keys, err := srv.Client().Keys(ctx, srv.Prefix+"instance:*").Result()
+	keys, err := srv.Client().Keys(ctx, srv.Prefix+"{peers}:instance:*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
