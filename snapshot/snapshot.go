@@ -70,16 +70,6 @@ func New(dir string, opts Options) *Store {
 	return &Store{dir: dir, log: opts.Log, parse: opts.Parse, build: buildID()}
 }
 
-// DefaultDir is the directory snapshots are kept in when INDEX_DIR is
-// not set: talkbot under the user's cache directory.
-func DefaultDir() (string, error) {
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find the cache directory: %w", err)
-	}
-	return filepath.Join(d, "talkbot"), nil
-}
-
 // buildID names the code that parsed a snapshot's articles and laid out
 // its index: a snapshot made by other code is not reused, since its
 // parses might differ from this code's. It is the executable's Go build
