@@ -429,6 +429,9 @@ func writeInt(b *strings.Builder, n int) {
 	b.Write(buf[i:])
 }
 
+// tempPattern names the temporary files snapshots are written to.
+const tempPattern = ".snapshot-*"
+
 // writeAtomic writes a file through a temporary file in the same
 // directory, synced, then renamed over path: a reader sees the old file
 // or the new one, never a part, and of concurrent writers one whole file
@@ -438,7 +441,7 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".snapshot-*")
+	tmp, err := os.CreateTemp(dir, tempPattern)
 	if err != nil {
 		return err
 	}

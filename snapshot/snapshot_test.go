@@ -439,3 +439,23 @@ func TestSnapshotWarningsInWalkOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotSweepsUnfinishedWrites: a temporary file a killed writer
+// left is removed by the next write; one as new as a write under way is
+// kept.
+func TestSnapshotSweepsUnfinishedWrites(t *testing.T) {
+	f, _ := newFixture(t, 10, 100)
+	os.MkdirAll(f.store.dir, 0o755)
+	stale := filepath.Join(f.store.dir, ".snapshot-stale")
+	fresh := filepath.Join(f.store.dir, ".snapshot-fresh")
+	os.WriteFile(stale, []byte("half a snapshot"), 0o600)
+	os.WriteFile(fresh, []byte("a snapshot being written"), 0o600)
+	os.Chtimes(stale, time.Now().Add(-2*staleTemp), time.Now().Add(-2*staleTemp))
+	f.load(false)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("a killed writer's temporary file was kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("the temporary file of a write that may be under way was removed")
+	}
+}
