@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -346,9 +347,18 @@ func (s *snap) decodeCorpus(meta, textBytes []byte) error {
 // the walk first, as corpus.LoadFS orders them).
 func (s *snap) corpus(walkWarnings []string) (*corpus.Corpus, error) {
 	c := &corpus.Corpus{Docs: s.docs, Version: s.version, Warnings: append([]string(nil), walkWarnings...)}
-	for i, d := range s.docs {
+	// The parse warnings come in the order the walk finds the files, as
+	// corpus.LoadFS gives them, not in document order.
+	var warned []int
+	for i := range s.docs {
+		if len(s.warnings[i]) > 0 {
+			warned = append(warned, i)
+		}
+	}
+	slices.SortFunc(warned, func(a, b int) int { return walkOrder(s.docs[a].Path, s.docs[b].Path) })
+	for _, i := range warned {
 		for _, w := range s.warnings[i] {
-			c.Warnings = append(c.Warnings, d.Path+": "+w)
+			c.Warnings = append(c.Warnings, s.docs[i].Path+": "+w)
 		}
 	}
 	// Passage ids, "<doc>#<n>", all in one string.
@@ -390,6 +400,12 @@ func (s *snap) corpus(walkWarnings []string) (*corpus.Corpus, error) {
 	return c, nil
 }
 
+// walkOrder compares two paths in the order fs.WalkDir visits them:
+// name by name, each directory's entries in lexical order.
+func walkOrder(a, b string) int {
+	return slices.Compare(strings.Split(a, "/"), strings.Split(b, "/"))
+}
+
 func digits(n int) int {
 	d := 1
 	for n >= 10 {
@@ -413,6 +429,9 @@ func writeInt(b *strings.Builder, n int) {
 	b.Write(buf[i:])
 }
 
+// tempPattern names the temporary files snapshots are written to.
+const tempPattern = ".snapshot-*"
+
 // writeAtomic writes a file through a temporary file in the same
 // directory, synced, then renamed over path: a reader sees the old file
 // or the new one, never a part, and of concurrent writers one whole file
@@ -422,7 +441,7 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".snapshot-*")
+	tmp, err := os.CreateTemp(dir, tempPattern)
 	if err != nil {
 		return err
 	}

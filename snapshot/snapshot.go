@@ -70,16 +70,6 @@ func New(dir string, opts Options) *Store {
 	return &Store{dir: dir, log: opts.Log, parse: opts.Parse, build: buildID()}
 }
 
-// DefaultDir is the directory snapshots are kept in when INDEX_DIR is
-// not set: talkbot under the user's cache directory.
-func DefaultDir() (string, error) {
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find the cache directory: %w", err)
-	}
-	return filepath.Join(d, "talkbot"), nil
-}
-
 // buildID names the code that parsed a snapshot's articles and laid out
 // its index: a snapshot made by other code is not reused, since its
 // parses might differ from this code's. It is the executable's Go build
@@ -365,7 +355,25 @@ func (s *Store) write(path string, m manifest, c *corpus.Corpus, warnings [][]st
 	if err := writeAtomic(path, func(w io.Writer) error { return encode(w, m, c, warnings, index) }); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
+	s.sweep()
 	return nil
+}
+
+// staleTemp is the age past which a temporary snapshot file is taken
+// for one a killed process left: a write takes seconds.
+const staleTemp = time.Hour
+
+// sweep removes the temporary files of writes that never finished (the
+// process was killed), leaving those of writes that may be under way.
+func (s *Store) sweep() {
+	temps, _ := filepath.Glob(filepath.Join(s.dir, tempPattern))
+	for _, t := range temps {
+		if info, err := os.Stat(t); err == nil && time.Since(info.ModTime()) > staleTemp {
+			if os.Remove(t) == nil {
+				s.log.Info("removed an unfinished snapshot", "file", t)
+			}
+		}
+	}
 }
 
 // trusted reports whether a file's size and modification time, as

@@ -407,3 +407,55 @@ func TestBuildIDNamesTheExecutable(t *testing.T) {
 		t.Fatalf("buildID() = %q, want the executable's build ID in it", id)
 	}
 }
+
+// TestSnapshotWarningsInWalkOrder: the warnings of a corpus served from
+// its snapshot are those of a fresh load, in its order, also when files
+// in subdirectories sort otherwise by document id or by plain path.
+func TestSnapshotWarningsInWalkOrder(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+	// No title: each gets a warning.
+	for _, p := range []string{"a/z.md", "a.md", "b.md", "a/c.txt"} {
+		os.WriteFile(filepath.Join(dir, p), []byte("The council met on Monday in the town hall. It voted on the budget for "+p+".\n"), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "a", "x.pdf"), []byte("x"), 0o644)
+	ageFiles(t, dir, time.Now().Add(-time.Hour))
+	ageFiles(t, filepath.Join(dir, "a"), time.Now().Add(-time.Hour))
+	s := New(t.TempDir(), Options{})
+	for i := range 2 {
+		r, err := s.Load(context.Background(), dir, false, retrieval.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := corpus.Load(context.Background(), dir, corpus.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Index.Corpus().Warnings; !slices.Equal(got, fresh.Warnings) || len(got) < 5 {
+			t.Fatalf("load %d (unchanged %v): warnings\n%q\nfresh\n%q", i, r.Unchanged, got, fresh.Warnings)
+		}
+		if i == 1 && !r.Unchanged {
+			t.Fatal("the second load did not serve the snapshot")
+		}
+	}
+}
+
+// TestSnapshotSweepsUnfinishedWrites: a temporary file a killed writer
+// left is removed by the next write; one as new as a write under way is
+// kept.
+func TestSnapshotSweepsUnfinishedWrites(t *testing.T) {
+	f, _ := newFixture(t, 10, 100)
+	os.MkdirAll(f.store.dir, 0o755)
+	stale := filepath.Join(f.store.dir, ".snapshot-stale")
+	fresh := filepath.Join(f.store.dir, ".snapshot-fresh")
+	os.WriteFile(stale, []byte("half a snapshot"), 0o600)
+	os.WriteFile(fresh, []byte("a snapshot being written"), 0o600)
+	os.Chtimes(stale, time.Now().Add(-2*staleTemp), time.Now().Add(-2*staleTemp))
+	f.load(false)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("a killed writer's temporary file was kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("the temporary file of a write that may be under way was removed")
+	}
+}

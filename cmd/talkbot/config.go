@@ -14,7 +14,6 @@ import (
 	"github.com/talkbot/talkbot/answer"
 	"github.com/talkbot/talkbot/llm"
 	"github.com/talkbot/talkbot/redisstore"
-	"github.com/talkbot/talkbot/snapshot"
 )
 
 // config is the effective configuration: environment variables, then flags.
@@ -97,7 +96,7 @@ func loadConfig(name, synopsis string, args []string, getenv func(string) string
 		cfg.IndexDir = ""
 	case "":
 		// No cache directory (no HOME): no snapshot, every start parses.
-		cfg.IndexDir, _ = snapshot.DefaultDir()
+		cfg.IndexDir = defaultCacheDir(getenv)
 	}
 	if v := getenv("SEMANTIC_THRESHOLD"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

@@ -434,7 +434,7 @@ func loadServeConfig(getenv func(string) string) (serveConfig, error) {
 			problems = append(problems, fmt.Sprintf("METRICS_ADDR=%q: want host:port, such as :9090, or empty for none", sc.metricsAddr))
 		}
 	}
-	sc.stateDir = defaultStateDir(getenv)
+	sc.stateDir = defaultCacheDir(getenv)
 	if v, set := lookup(getenv, "STATE_DIR"); set {
 		sc.stateDir = v
 	}
@@ -550,9 +550,10 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 	return v, true
 }
 
-// defaultStateDir is talkbot's directory in the user's cache directory
-// (os.UserCacheDir's rule, read through getenv), or "" if there is none.
-func defaultStateDir(getenv func(string) string) string {
+// defaultCacheDir is talkbot's directory in the user's cache directory
+// (os.UserCacheDir's rule, read through getenv), or "" if there is none:
+// the default of STATE_DIR and INDEX_DIR.
+func defaultCacheDir(getenv func(string) string) string {
 	if d := getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
 		return filepath.Join(d, "talkbot")
 	}

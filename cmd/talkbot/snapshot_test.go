@@ -17,20 +17,6 @@ import (
 	"github.com/talkbot/talkbot/library"
 )
 
-// TestMain keeps the snapshots the tests' runs write (INDEX_DIR's
-// default, under the user's cache directory) out of the user's.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "talkbot-cache-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CACHE_HOME", dir)
-	os.Setenv("HOME", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
 // countingOpen opens the library as talkbot does, counting calls; with
 // refuse set it fails instead.
 type countingOpen struct {
