@@ -9,7 +9,6 @@ import (
 	"unicode"
 
 	"github.com/talkbot/talkbot/corpus"
-	"github.com/talkbot/talkbot/lexicon"
 	"github.com/talkbot/talkbot/retrieval"
 )
 
@@ -63,7 +62,7 @@ func (s *Service) offline(ctx context.Context, ix *retrieval.Index, req Request)
 	}
 	c := ix.Corpus()
 	cands := candidates(c, hits, qs)
-	if len(cands) == 0 || !answerable(cands[0], qs) || offTopic(cands, req.History) || missingFromDoc(ix, c.Doc(c.Passages[cands[0].passage]), qs) || unnamedCategory(c, s.lex, cands[0], qs) {
+	if len(cands) == 0 || !answerable(cands[0], qs) || offTopic(cands, req.History) || missingFromDoc(ix, c.Doc(c.Passages[cands[0].passage]), qs) || unnamedCategory(c, cands[0], qs) {
 		return refuse(a, "")
 	}
 	picked := []candidate{cands[0]}
@@ -339,7 +338,7 @@ func unknownName(ix *retrieval.Index, question string) bool {
 // for would be a claim the articles do not make ("Villa La Grange" is a
 // mansion; nothing says Biden stayed there). WordNet knows that NATO is
 // an organisation; the passage need not say it.
-func unnamedCategory(c *corpus.Corpus, lex *lexicon.Lexicon, best candidate, qs *questionInfo) bool {
+func unnamedCategory(c *corpus.Corpus, best candidate, qs *questionInfo) bool {
 	if len(qs.category) == 0 {
 		return false
 	}
@@ -348,40 +347,14 @@ func unnamedCategory(c *corpus.Corpus, lex *lexicon.Lexicon, best candidate, qs 
 	if slices.ContainsFunc(qs.category, func(t string) bool { return terms[t] }) {
 		return false
 	}
-	if lex == nil {
-		return true
-	}
-	for _, name := range names(best.text) {
-		for _, k := range lex.Kinds(name) {
+	for _, name := range namedPhrase.FindAllString(best.text, -1) {
+		for _, k := range qs.kindsOf(name) {
 			if slices.Contains(qs.category, retrieval.Term(k)) {
 				return false
 			}
 		}
 	}
 	return true
-}
-
-// names returns the runs of capitalised words of a sentence, and each of
-// their words: the names it may hold ("North Atlantic Treaty
-// Organization", "NATO").
-func names(sentence string) []string {
-	var out, run []string
-	flush := func() {
-		if len(run) > 1 {
-			out = append(out, strings.Join(run, " "))
-		}
-		run = run[:0]
-	}
-	for _, w := range retrieval.Words(sentence) {
-		if !isCapitalized(w) {
-			flush()
-			continue
-		}
-		out = append(out, w)
-		run = append(run, w)
-	}
-	flush()
-	return out
 }
 
 // demonym matches the stems of words like "American", "Russian",

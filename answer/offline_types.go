@@ -337,16 +337,25 @@ func speaker(sentence string, loc []int) bool {
 // notPerson reports whether WordNet knows a name as something other
 // than a person ("United States": a country).
 func (qs *questionInfo) notPerson(name string) bool {
+	kinds := qs.kindsOf(name)
+	return len(kinds) > 0 && !slices.Contains(kinds, "person")
+}
+
+// kindsOf returns what WordNet knows a run of capitalised words to name
+// (lexicon.Kinds), by its longest known tail ("Kremlin Spokesman Dmitry
+// Peskov" is known, if at all, as "Dmitry Peskov" or "Peskov"); nil when
+// it knows none, or there is no lexicon.
+func (qs *questionInfo) kindsOf(run string) []string {
 	if qs.lex == nil {
-		return false
+		return nil
 	}
-	words := retrieval.Words(name)
+	words := retrieval.Words(run)
 	for i := range words {
 		if kinds := qs.lex.Kinds(strings.Join(words[i:], " ")); len(kinds) > 0 {
-			return !slices.Contains(kinds, "person")
+			return kinds
 		}
 	}
-	return false
+	return nil
 }
 
 // namingPhrase is a name given as one: "called Northern Star", "known

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"os"
-	"path/filepath"
 
 	"github.com/talkbot/talkbot/corpus"
 )
@@ -154,59 +152,6 @@ func (ix *Index) check() error {
 		}
 	}
 	return nil
-}
-
-// WriteIndexFile writes the index's lexical part to path atomically: to a
-// temporary file in the same directory, synced, then renamed over path,
-// so a reader sees the old file or the new one, never a part, and
-// concurrent writers leave one whole file.
-func WriteIndexFile(path string, ix *Index) error {
-	data, err := ix.MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("encode index: %w", err)
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("index directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".index-*")
-	if err != nil {
-		return fmt.Errorf("write index: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write index: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync index: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write index: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("install index: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-// ReadIndexFile reads, in one read, the index file at path for corpus c.
-// See ReadIndex for what it refuses.
-func ReadIndexFile(path string, c *corpus.Corpus) (*Index, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read index: %w", err)
-	}
-	ix, err := ReadIndex(data, c)
-	if err != nil {
-		return nil, fmt.Errorf("read index %s: %w", path, err)
-	}
-	return ix, nil
 }
 
 type encoder struct{ b []byte }

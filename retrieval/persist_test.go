@@ -4,13 +4,9 @@ import (
 	"errors"
 	"hash/crc32"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 
-	"github.com/talkbot/talkbot/corpus"
 	"github.com/talkbot/talkbot/internal/corpusgen"
 )
 
@@ -27,15 +23,15 @@ func persistCorpus(t *testing.T, seed uint64, n int) (*corpusgen.Generated, *Ind
 	return g, ix
 }
 
-// TestIndexFileRoundTrip: an index read back from its file answers every
-// query exactly as the freshly built one does.
+// TestIndexFileRoundTrip: an index read back from its encoding answers
+// every query exactly as the freshly built one does.
 func TestIndexFileRoundTrip(t *testing.T) {
 	g, ix := persistCorpus(t, 5, 20000)
-	path := filepath.Join(t.TempDir(), "index")
-	if err := WriteIndexFile(path, ix); err != nil {
+	data, err := ix.MarshalBinary()
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadIndexFile(path, g.Corpus)
+	got, err := ReadIndex(data, g.Corpus)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,48 +92,5 @@ func TestIndexFileRefused(t *testing.T) {
 	changed.Version += "x"
 	if _, err := ReadIndex(data, &changed); !errors.Is(err, ErrIndexFile) {
 		t.Fatalf("a changed corpus version: %v, want ErrIndexFile", err)
-	}
-	if _, err := ReadIndexFile(filepath.Join(t.TempDir(), "missing"), g.Corpus); err == nil || errors.Is(err, ErrIndexFile) {
-		t.Fatalf("a missing file: %v, want a read error", err)
-	}
-}
-
-// TestIndexFileConcurrentWriters: writers racing on one path leave one
-// whole file, of one of them, and no temporary files.
-func TestIndexFileConcurrentWriters(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "index")
-	var corpora []*corpus.Corpus
-	var indexes []*Index
-	for i := range 4 {
-		g, ix := persistCorpus(t, uint64(10+i), 2000)
-		corpora, indexes = append(corpora, g.Corpus), append(indexes, ix)
-	}
-	var wg sync.WaitGroup
-	for i := range 4 {
-		for range 5 {
-			wg.Go(func() {
-				if err := WriteIndexFile(path, indexes[i]); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-	}
-	wg.Wait()
-	readable := 0
-	for _, c := range corpora {
-		if _, err := ReadIndexFile(path, c); err == nil {
-			readable++
-		}
-	}
-	if readable != 1 {
-		t.Errorf("the file is the index of %d corpora, want exactly 1", readable)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 1 {
-		t.Errorf("files left: %v", entries)
 	}
 }
