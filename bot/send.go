@@ -160,8 +160,14 @@ func (s *sender) wait(ctx context.Context, chatID int64, optional bool) (release
 	}
 	most := windowMax
 	if !shared {
+		// Alone, one of n: its share of the window, less one message,
+		// since n processes' windows are not Telegram's and each one's
+		// requests may arrive late and bunch with the others'.
 		n := s.share()
-		most = max(1, windowMax/n)
+		most = windowMax
+		if n > 1 {
+			most = max(1, windowMax/n-1)
+		}
 		if optional {
 			if !s.global.Allow() {
 				return nil, errBusy
