@@ -225,6 +225,17 @@ func SplitSentences(text string) []Span {
 		start = -1
 	}
 	for i := 0; i < len(text); {
+		if start >= 0 {
+			// Inside a sentence only a line break or a terminal mark
+			// matters: skip the bytes that cannot begin either ('…' is
+			// 0xE2 0x80 0xA6).
+			for i < len(text) && !sentenceByte(text[i]) {
+				i++
+			}
+			if i == len(text) {
+				break
+			}
+		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		switch {
 		case r == '\n':
@@ -268,6 +279,10 @@ func SplitSentences(text string) []Span {
 	emit(len(text))
 	return out
 }
+
+// sentenceByte reports whether c can begin a line break or a terminal
+// mark.
+func sentenceByte(c byte) bool { return c == '\n' || c == '.' || c == '!' || c == '?' || c == 0xE2 }
 
 func isTerminal(r rune) bool { return r == '.' || r == '!' || r == '?' || r == '…' }
 

@@ -8,7 +8,6 @@ package retrieval
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/kljensen/snowball/english"
 )
@@ -36,9 +35,7 @@ func Term(word string) string {
 
 // Words splits text into runs of letters and digits.
 func Words(text string) []string {
-	return strings.FieldsFunc(text, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
+	return strings.FieldsFunc(text, func(r rune) bool { return !isWordRune(r) })
 }
 
 // analyzer is Terms with a memory of the words it has stemmed: building
@@ -49,13 +46,10 @@ type analyzer struct{ seen map[string]string }
 func newAnalyzer() *analyzer { return &analyzer{seen: map[string]string{}} }
 
 // terms appends the index terms of text to buf[:0] and returns it: an
-// index build analyzes every passage, so it reuses one buffer and splits
-// words without allocating.
+// index build analyzes every passage, so it reuses one buffer.
 func (a *analyzer) terms(text string, buf []string) []string {
 	out := buf[:0]
-	start := -1
-	flush := func(end int) {
-		w := text[start:end]
+	forEachWord(text, func(w string) {
 		t, ok := a.seen[w]
 		if !ok {
 			t = Term(w)
@@ -64,19 +58,6 @@ func (a *analyzer) terms(text string, buf []string) []string {
 		if t != "" {
 			out = append(out, t)
 		}
-		start = -1
-	}
-	for i, r := range text {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if start < 0 {
-				start = i
-			}
-		} else if start >= 0 {
-			flush(i)
-		}
-	}
-	if start >= 0 {
-		flush(len(text))
-	}
+	})
 	return out
 }

@@ -1,7 +1,7 @@
 package retrieval
 
 // The exhaustive search talkbot used before dynamic pruning and
-// compressed postings, kept as the reference SearchLexical must agree
+// compressed postings, kept as the reference SearchBM25 must agree
 // with: every posting of every query term scored into an array of one
 // score per passage.
 
@@ -108,7 +108,7 @@ func refBuild(c *corpus.Corpus) *refIndex {
 	}
 }
 
-// search is SearchLexical as it was.
+// search is SearchBM25 as it was: SearchLexical before sentences counted.
 func (ix *refIndex) search(q Query, k int) []Hit {
 	n := ix.n
 	if n == 0 || k <= 0 {
@@ -197,7 +197,7 @@ func randomQueries(r *rand.Rand, c *corpus.Corpus, count int) []Query {
 	return qs
 }
 
-// TestSearchMatchesExhaustive: SearchLexical, with its pruning and
+// TestSearchMatchesExhaustive: SearchBM25, with its pruning and
 // compressed postings, returns exactly what the exhaustive search returns
 // (same passages, same order, same scores to the bit) for the generated
 // questions and 600 random queries at each size, for several k.
@@ -229,7 +229,7 @@ func TestSearchMatchesExhaustive(t *testing.T) {
 		}
 		for qi, q := range queries {
 			for _, k := range []int{1, 3, 10, 50} {
-				got, want := ix.SearchLexical(q, k), ref.search(q, k)
+				got, want := ix.SearchBM25(q, k), ref.search(q, k)
 				if !slices.Equal(got, want) {
 					t.Fatalf("n=%d query %d %v k=%d:\n got %v\nwant %v", n, qi, q.Terms, k, got, want)
 				}
@@ -244,6 +244,49 @@ func TestSearchMatchesExhaustive(t *testing.T) {
 				}
 			}
 		}
+		for qi, q := range queries {
+			for _, k := range []int{3, 50} { // one below rerankDepth, one above
+				got, want := ix.SearchLexical(q, k), ref.searchSentences(c, q, k)
+				if !slices.Equal(got, want) {
+					t.Fatalf("sentences: n=%d query %d %v k=%d:\n got %v\nwant %v", n, qi, q.Terms, k, got, want)
+				}
+			}
+		}
 		t.Logf("n=%d: %d queries agree", len(c.Passages), len(queries))
 	}
+}
+
+// searchSentences is SearchLexical the plain way: every sentence of the
+// BM25 best analysed whole with Terms, no stems skipped.
+func (ix *refIndex) searchSentences(c *corpus.Corpus, q Query, k int) []Hit {
+	hits := ix.search(q, max(k, rerankDepth))
+	weight := map[string]float64{}
+	for _, t := range q.Terms {
+		if df := len(ix.body.terms[t.Term]); df > 0 && t.Weight > 0 {
+			if _, ok := weight[t.Term]; !ok {
+				weight[t.Term] = t.Weight * idf(ix.n, df)
+			}
+		}
+	}
+	if len(hits) < 2 {
+		return hits
+	}
+	for i, h := range hits {
+		text := c.Passages[h.Passage].Text
+		best := 0.0
+		for _, sp := range corpus.SplitSentences(text) {
+			seen := map[string]bool{}
+			sum := 0.0
+			for _, t := range Terms(text[sp.Start:sp.End]) {
+				if w, ok := weight[t]; ok && !seen[t] {
+					seen[t] = true
+					sum += w
+				}
+			}
+			best = max(best, sum)
+		}
+		hits[i].Score += best
+	}
+	sortHits(hits)
+	return hits[:min(k, len(hits))]
 }

@@ -3,6 +3,7 @@ package retrieval_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/talkbot/talkbot/corpus"
@@ -177,5 +178,33 @@ func TestLiveSwap(t *testing.T) {
 	}
 	if live.Index() != two || held != one {
 		t.Error("swap must change what new readers get and nothing a reader already holds")
+	}
+}
+
+// TestSentenceProximity: a passage that holds the question's words in one
+// sentence comes before passages that hold them apart, or hold one rare
+// word of them more often.
+func TestSentenceProximity(t *testing.T) {
+	c := corpus.New([]corpus.Document{
+		{ID: "apart", Title: "Notes", Text: "Ryabkov spoke first. Ryabkov then left. The delegation discussed missiles later in the week."},
+		{ID: "together", Title: "Notes", Text: "The talks went on. Ryabkov discussed missiles with the delegation. Lunch was served."},
+		{ID: "other", Title: "Notes", Text: "Weather was fine. Nothing else happened that day at all."},
+	}, corpus.Splitter{Sentences: 3, Overlap: -1})
+	ix := build(t, c, retrieval.Options{})
+	q := retrieval.NewQuery("Did Ryabkov discuss missiles with the delegation?")
+	bm25 := ix.SearchBM25(q, 3)
+	if len(bm25) < 2 || c.Doc(c.Passages[bm25[0].Passage]).ID != "apart" {
+		t.Fatalf("BM25 alone should prefer the repeated name: %v", bm25)
+	}
+	hits := ix.SearchLexical(q, 3)
+	var got []string
+	for _, h := range hits {
+		got = append(got, c.Doc(c.Passages[h.Passage]).ID)
+	}
+	if want := []string{"together", "apart"}; !slices.Equal(got, want) {
+		t.Errorf("SearchLexical ranks %v, want %v", got, want)
+	}
+	if got := ix.SearchLexical(q, 0); got != nil {
+		t.Errorf("k=0: %v", got)
 	}
 }

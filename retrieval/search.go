@@ -44,7 +44,8 @@ const (
 
 var searches = sync.Pool{New: func() any { return &search{} }}
 
-// SearchLexical is Search with BM25 alone.
+// SearchBM25 returns the k best passages for q by BM25 alone, best first,
+// ties to the earlier passage: the first stage of SearchLexical.
 //
 // It finds the k best passages without scoring every passage that holds a
 // query term, by MaxScore dynamic pruning (Turtle and Flood, 1995; as in
@@ -55,7 +56,7 @@ var searches = sync.Pool{New: func() any { return &search{} }}
 // below the k-th score is dropped before its scoring is finished. Scores
 // are summed in the query's order, exactly as an exhaustive search sums
 // them, so the results are the same to the last bit.
-func (ix *Index) SearchLexical(q Query, k int) []Hit {
+func (ix *Index) SearchBM25(q Query, k int) []Hit {
 	n := len(ix.corpus.Passages)
 	if n == 0 || k <= 0 {
 		return nil

@@ -1,0 +1,50 @@
+package retrieval
+
+import (
+	"testing"
+
+	"github.com/talkbot/talkbot/corpus"
+	"github.com/talkbot/talkbot/internal/corpusgen"
+)
+
+// TestMayStemToKeepsEveryStem: the filter that spares SearchLexical most
+// stemming never turns away a word from its own stem, over every word of
+// the seed articles, a generated corpus and words whose stems are
+// irregular or whose letters are not ASCII.
+func TestMayStemToKeepsEveryStem(t *testing.T) {
+	seeds, err := corpus.Load(t.Context(), "", corpus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := corpusgen.Generate(3, 2000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"dying", "lying", "tying", "skies", "Skis", "idly", "gently", "ugly", "early", "only",
+		"singly", "news", "Yes", "yelling", "ÉTAT", "İstanbul", "Öl", "x", "I", "5", "G20", "2021", "CONSTRUCTIVE"}
+	for _, c := range []*corpus.Corpus{seeds, g.Corpus} {
+		for _, d := range c.Docs {
+			words = append(words, Words(d.Title+" "+d.Text)...)
+		}
+	}
+	for _, w := range words {
+		if term := Term(w); term != "" && !mayStemTo(w, term) {
+			t.Errorf("mayStemTo(%q, %q) = false: the word would never match its own stem", w, term)
+		}
+	}
+	for _, tt := range []struct {
+		word, term string
+		want       bool
+	}{
+		{"Talks", "talk", true},
+		{"stalk", "talk", false},
+		{"a", "ab", true},
+		{"ab", "abc", true},
+		{"b", "ab", false},
+		{"Ymca", "ymca", true},
+	} {
+		if got := mayStemTo(tt.word, tt.term); got != tt.want {
+			t.Errorf("mayStemTo(%q, %q) = %v, want %v", tt.word, tt.term, got, tt.want)
+		}
+	}
+}
