@@ -110,7 +110,7 @@ func heapAfter(b *testing.B, build func() searcher) (searcher, uint64) {
 func BenchmarkBuild(b *testing.B) {
 	for _, sz := range sizes {
 		for _, e := range engines {
-			if sz.alone && !strings.HasPrefix(e.name, "talkbot") {
+			if sz.alone && !strings.HasPrefix(e.name, "talkbot") || e.buildsAs != "" {
 				continue
 			}
 			b.Run(e.name+"/n="+sz.name, func(b *testing.B) {
@@ -169,8 +169,8 @@ func recallAt3(t *testing.T, c *corpus.Corpus, s searcher, qs []question) float6
 
 // TestRecall logs recall@3 of every engine: on the dev questions over
 // the seed articles, and on the shared-names set (corpusgen.GenerateShared:
-// every name drawn from a pool of 300, 500 questions) at 10k and 100k
-// passages over three seeds. It asserts nothing about who wins; it is a
+// every name drawn from a pool of 300, 500 questions) at 10k passages over
+// five seeds and at 100k over three. It asserts nothing about who wins; it is a
 // measurement.
 func TestRecall(t *testing.T) {
 	if testing.Short() {
@@ -221,6 +221,9 @@ func TestRecall(t *testing.T) {
 	for _, n := range []int{10000, 100000} {
 		mean := map[string]float64{}
 		seedList := []uint64{43, 44, 45}
+		if n == 10000 {
+			seedList = append(seedList, 46, 47)
+		}
 		for _, seed := range seedList {
 			g, err := corpusgen.GenerateShared(seed, n, 500, 300)
 			if err != nil {
@@ -242,8 +245,8 @@ func TestRecall(t *testing.T) {
 	}
 }
 
-// TestSameAsBefore checks, at 100k and 1M passages, that talkbot's search
-// returns exactly what the exhaustive search before issue 14 returned
+// TestSameAsBefore checks, at 100k and 1M passages, that talkbot's BM25
+// search (SearchBM25, the first stage of SearchLexical) returns exactly what the exhaustive search before issue 14 returned
 // (same passages, same order, same scores) for the 500 generated
 // questions and 500 random queries, at k = 3 and 10. The retrieval
 // package checks the same at smaller sizes against its own copy.
@@ -275,7 +278,7 @@ func TestSameAsBefore(t *testing.T) {
 		}
 		for i, q := range queries {
 			for _, k := range []int{3, 10} {
-				got, want := ix.SearchLexical(q, k), old.SearchLexical(q, k)
+				got, want := ix.SearchBM25(q, k), old.SearchLexical(q, k)
 				if !slices.Equal(got, want) {
 					t.Fatalf("n=%d query %d %v k=%d:\n got %v\nwant %v", n, i, q.Terms, k, got, want)
 				}

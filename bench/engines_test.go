@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,9 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 	"github.com/blugelabs/bluge"
 	blugeen "github.com/blugelabs/bluge/analysis/lang/en"
+	blugesearch "github.com/blugelabs/bluge/search"
+	blugesimilarity "github.com/blugelabs/bluge/search/similarity"
+	blugesegment "github.com/blugelabs/bluge_segment_api"
 
 	"github.com/talkbot/talkbot/bench/internal/before"
 	"github.com/talkbot/talkbot/corpus"
@@ -37,32 +41,54 @@ type searcher interface {
 type engine struct {
 	name  string
 	build func(tb testing.TB, c *corpus.Corpus) searcher
+	// buildsAs names the engine whose index this one builds, when it
+	// differs only in how it searches: BenchmarkBuild skips it.
+	buildsAs string
 }
 
 var engines = []engine{
-	{"talkbot", buildTalkbot},
-	{"talkbot-before", buildBefore},
-	{"bleve", buildBleve},
-	{"bluge", buildBluge},
-	{"bluge-mem", buildBlugeMem},
+	{name: "talkbot", build: buildTalkbot},
+	{name: "talkbot-bm25", build: buildTalkbotBM25, buildsAs: "talkbot"},
+	{name: "talkbot-before", build: buildBefore},
+	{name: "bleve", build: buildBleve},
+	{name: "bluge", build: buildBluge},
+	{name: "bluge-bm25", build: buildBlugeBM25, buildsAs: "bluge"},
+	{name: "bluge-mem", build: buildBlugeMem},
 }
 
 // batchSize is how many passages go in one bleve or bluge batch, as
 // their docs advise for bulk indexing.
 const batchSize = 1000
 
-type talkbot struct{ ix *retrieval.Index }
+// talkbot searches as the product does (SearchLexical: BM25, then the
+// best passages reordered by their best sentence), or with BM25 alone.
+type talkbot struct {
+	ix       *retrieval.Index
+	bm25Only bool
+}
 
 func buildTalkbot(tb testing.TB, c *corpus.Corpus) searcher {
 	ix, err := retrieval.Build(context.Background(), c, retrieval.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return talkbot{ix}
+	return talkbot{ix: ix}
+}
+
+// buildTalkbotBM25 is talkbot searching with its first stage alone,
+// SearchBM25.
+func buildTalkbotBM25(tb testing.TB, c *corpus.Corpus) searcher {
+	s := buildTalkbot(tb, c).(talkbot)
+	s.bm25Only = true
+	return s
 }
 
 func (t talkbot) search(q string, k int) ([]int, error) {
-	hits := t.ix.SearchLexical(retrieval.NewQuery(q), k)
+	search := t.ix.SearchLexical
+	if t.bm25Only {
+		search = t.ix.SearchBM25
+	}
+	hits := search(retrieval.NewQuery(q), k)
 	out := make([]int, len(hits))
 	for i, h := range hits {
 		out[i] = h.Passage
@@ -216,6 +242,20 @@ func buildBluge(tb testing.TB, c *corpus.Corpus) searcher {
 	return buildBlugeWith(tb, c, bluge.DefaultConfig(dir), dir)
 }
 
+// buildBlugeBM25 is buildBluge scoring with BM25 as bluge's Explain
+// output states it (bm25Similarity): bluge v0.2.2 computes its IDF
+// otherwise (TestBlugeIDF).
+func buildBlugeBM25(tb testing.TB, c *corpus.Corpus) searcher {
+	dir, err := os.MkdirTemp("", "bluge-*")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	config := bluge.DefaultConfig(dir)
+	config.DefaultSimilarity = bm25Similarity{}
+	return buildBlugeWith(tb, c, config, dir)
+}
+
 // buildBlugeMem is buildBluge with bluge.InMemoryOnlyConfig: the whole
 // index on the heap, nothing on disk.
 func buildBlugeMem(tb testing.TB, c *corpus.Corpus) searcher {
@@ -299,4 +339,24 @@ func (s blugeSearcher) close() error {
 		return fmt.Errorf("close bluge reader: %w", err)
 	}
 	return s.w.Close()
+}
+
+// bm25Similarity is bluge's BM25 (k1 = 1.2, b = 0.75, field lengths kept
+// exactly as bluge keeps them) with the IDF its Explain output states,
+// log(1 + (N - n + 0.5) / (n + 0.5)). bluge v0.2.2's own IDF misplaces a
+// parenthesis and computes log(1 + (N - n) + 0.5 / (n + 0.5)), nearly
+// the same for every term: blugelabs/bluge pull request 151, open.
+type bm25Similarity struct{}
+
+func (bm25Similarity) ComputeNorm(numTerms int) float32 {
+	return blugesimilarity.NewBM25Similarity().ComputeNorm(numTerms)
+}
+
+func (bm25Similarity) Scorer(boost float64, collection blugesegment.CollectionStats, term blugesegment.TermStats) blugesearch.Scorer {
+	n, docs := float64(term.DocumentFrequency()), float64(collection.DocumentCount())
+	idf := blugesearch.NewExplanation(math.Log(1+(docs-n+0.5)/(n+0.5)), "idf, computed as log(1 + (N - n + 0.5) / (n + 0.5)) from:",
+		blugesearch.NewExplanation(n, "n, number of documents containing term"),
+		blugesearch.NewExplanation(docs, "N, total number of documents with field"))
+	avg := blugesimilarity.NewBM25Similarity().AverageFieldLength(collection)
+	return blugesimilarity.NewBM25Scorer(boost, 1.2, 0.75, avg, idf)
 }

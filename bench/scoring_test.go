@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -76,8 +77,74 @@ func blugeMessages(e *blugesearch.Explanation, out *[]string) {
 	}
 }
 
-// TestBlugeScoresBM25 proves, through bluge's Explain output, that bluge
-// as configured here scores with BM25.
+// blugeIDFs runs a query on s with explanations and returns every IDF
+// bluge explains: its value and the n and N it was computed from.
+func blugeIDFs(t *testing.T, s blugeSearcher) [][3]float64 {
+	t.Helper()
+	it, err := s.r.Search(context.Background(), bluge.NewTopNSearch(10, blugeQuery("negotiations in Geneva")).ExplainScores())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][3]float64
+	var walk func(e *blugesearch.Explanation)
+	walk = func(e *blugesearch.Explanation) {
+		if e == nil {
+			return
+		}
+		if strings.HasPrefix(e.Message, "idf, computed as log(1 + (N - n + 0.5) / (n + 0.5))") && len(e.Children) == 2 {
+			out = append(out, [3]float64{e.Value, e.Children[0].Value, e.Children[1].Value})
+		}
+		for _, c := range e.Children {
+			walk(c)
+		}
+	}
+	for {
+		m, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m == nil {
+			break
+		}
+		walk(m.Explanation)
+	}
+	if len(out) == 0 {
+		t.Fatal("bluge explained no IDF")
+	}
+	return out
+}
+
+// TestBlugeIDF checks bluge's scoring by the numbers in its Explain
+// output, not by its words. bluge v0.2.2 says it computes BM25's IDF as
+// log(1 + (N - n + 0.5) / (n + 0.5)), but the value it gives is
+// log(1 + (N - n) + 0.5 / (n + 0.5)) (a misplaced parenthesis, bluge pull
+// request 151), nearly equal for every term; bluge-bm25 gives the stated
+// one. If bluge is fixed, the first check fails: re-measure recall.
+func TestBlugeIDF(t *testing.T) {
+	stock := buildBluge(t, smallCorpus()).(blugeSearcher)
+	defer stock.close()
+	for _, e := range blugeIDFs(t, stock) {
+		got, n, docs := e[0], e[1], e[2]
+		if want := math.Log(1 + (docs - n) + 0.5/(n+0.5)); math.Abs(got-want) > 1e-9 {
+			t.Errorf("stock bluge: idf(n=%v, N=%v) = %v, not its misplaced formula's %v: has bluge changed?", n, docs, got, want)
+		}
+		if stated := math.Log(1 + (docs-n+0.5)/(n+0.5)); math.Abs(got-stated) < 1e-9 {
+			t.Errorf("stock bluge: idf(n=%v, N=%v) = %v is the stated formula's: bluge is fixed, re-measure recall", n, docs, got)
+		}
+	}
+	fixed := buildBlugeBM25(t, smallCorpus()).(blugeSearcher)
+	defer fixed.close()
+	for _, e := range blugeIDFs(t, fixed) {
+		got, n, docs := e[0], e[1], e[2]
+		if want := math.Log(1 + (docs-n+0.5)/(n+0.5)); math.Abs(got-want) > 1e-9 {
+			t.Errorf("bluge-bm25: idf(n=%v, N=%v) = %v, want %v", n, docs, got, want)
+		}
+	}
+}
+
+// TestBlugeScoresBM25 checks, through bluge's Explain output, that bluge
+// as configured here scores with BM25's tf part and sums its terms: with
+// the IDF aside (TestBlugeIDF), the rest is BM25.
 func TestBlugeScoresBM25(t *testing.T) {
 	s := buildBluge(t, smallCorpus()).(blugeSearcher)
 	defer s.close()
