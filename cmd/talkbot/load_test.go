@@ -26,9 +26,13 @@ func TestLoadMemory100k(t *testing.T) {
 		t.Skip("long; run with -run Load")
 	}
 	const limitMB = 300
-	// The container image ships GOMEMLIMIT=200MiB: a reload briefly holds
-	// two corpora, and without a soft limit the garbage collector lets the
-	// heap grow to twice that before it collects.
+	// Unless told otherwise the bot runs under GOMEMLIMIT=200MiB, the
+	// limit the container image used to ship: building an index, and a
+	// reload, which briefly holds two corpora, take heap that without a
+	// soft limit the garbage collector lets grow to twice the live heap
+	// before it collects. So the peak is held to limitMB only under a
+	// limit; with GOMEMLIMIT=off it is held to the container size
+	// docs/BENCHMARKS.md ("Sizing") gives for no limit, 5 KB a passage.
 	memLimit := cmp.Or(os.Getenv("GOMEMLIMIT"), "200MiB")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "talkbot")
@@ -45,8 +49,18 @@ func TestLoadMemory100k(t *testing.T) {
 		t.Fatal(err)
 	}
 	passages := len(g.Corpus.Passages)
+	peakMB := limitMB
+	if memLimit == "off" {
+		peakMB = passages * 5 / 1000
+	}
 	g = nil // the test's own copy is not the bot's memory
 
+	// The bot's state (inbox) and snapshots go in the test's own
+	// directory: the inbox remembers the update ids it took, and the
+	// Telegram double numbers updates from 1 again in every run, so an
+	// inbox left in the user's cache by an earlier run would drop this
+	// run's questions as redeliveries.
+	stateDir, indexDir := filepath.Join(dir, "state"), filepath.Join(dir, "index")
 	tg := faketelegram.New("123:LOAD-token", "talkbot_load")
 	defer tg.Close()
 	cmd := exec.Command(bin, "serve")
@@ -54,6 +68,9 @@ func TestLoadMemory100k(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN=123:LOAD-token",
 		"TELEGRAM_API_ENDPOINT="+tg.URL,
 		"CORPUS_DIR="+corpusDir,
+		"STATE_DIR="+stateDir,
+		"INDEX_DIR="+indexDir,
+		"METRICS_ADDR=127.0.0.1:0",
 		"ADMIN_IDS=42",
 		"REDIS_URL=",
 		"OPENAI_API_KEY=",
@@ -79,15 +96,17 @@ func TestLoadMemory100k(t *testing.T) {
 		for i := range chats {
 			tg.PushText(int64(30_000+i), fmt.Sprintf("%s (round %d)", "Where did Putin and Biden last meet in person?", round))
 		}
-		if !tg.WaitFor(2*time.Minute, func() bool {
+		answered := func() int {
+			n := 0
 			for i := range chats {
-				if len(tg.SentTo(int64(30_000+i))) < round {
-					return false
+				if len(tg.SentTo(int64(30_000+i))) >= round {
+					n++
 				}
 			}
-			return true
-		}) {
-			t.Fatalf("round %d: not every chat was answered", round)
+			return n
+		}
+		if !tg.WaitFor(2*time.Minute, func() bool { return answered() == chats }) {
+			t.Fatalf("round %d: %d of %d chats answered", round, answered(), chats)
 		}
 	}
 	ask(1)
@@ -101,13 +120,13 @@ func TestLoadMemory100k(t *testing.T) {
 	}
 	ask(2)
 	after := memory(t, cmd.Process.Pid)
-	t.Logf("serving %d passages with GOMEMLIMIT=%s: ready in %v; resident %d MB after %d answers, %d MB after a reload and %d more; peak %d MB (limit %d MB)",
-		passages, memLimit, ready.Round(time.Millisecond), serving.rss, chats, after.rss, chats, after.peak, limitMB)
+	t.Logf("serving %d passages with GOMEMLIMIT=%s: ready in %v; resident %d MB after %d answers (peak %d MB), %d MB after a reload and %d more; peak %d MB (limits %d MB resident, %d MB peak)",
+		passages, memLimit, ready.Round(time.Millisecond), serving.rss, chats, serving.peak, after.rss, chats, after.peak, limitMB, peakMB)
 	if after.rss > limitMB {
 		t.Errorf("resident memory %d MB serving %d passages, want under %d MB", after.rss, passages, limitMB)
 	}
-	if after.peak > limitMB {
-		t.Errorf("peak resident memory %d MB, want under %d MB", after.peak, limitMB)
+	if after.peak > peakMB {
+		t.Errorf("peak resident memory %d MB with GOMEMLIMIT=%s, want under %d MB", after.peak, memLimit, peakMB)
 	}
 }
 
