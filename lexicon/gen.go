@@ -1,6 +1,6 @@
 //go:build ignore
 
-// gen.go writes wordnet.txt.gz, the word relations package lexicon
+// gen.go writes wordnet.txt, the word relations package lexicon
 // embeds, from the WordNet 3.0 database files (Debian: wordnet-base, in
 // /usr/share/wordnet). Run it with go generate.
 //
@@ -14,11 +14,12 @@
 // with "^" give a name WordNet knows (spaces
 // as "_") and the words for what it is, through its instance hypernyms
 // and their hypernyms ("^nato alliance organization ...").
+// The lines are sorted, so by their first field: package lexicon looks a
+// word up by binary search in the embedded file, uncompressed.
 package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"flag"
 	"fmt"
 	"log"
@@ -31,7 +32,7 @@ import (
 
 func main() {
 	dir := flag.String("wordnet", "/usr/share/wordnet", "WordNet dict directory")
-	out := flag.String("out", "wordnet.txt.gz", "output file")
+	out := flag.String("out", "wordnet.txt", "output file")
 	senses := flag.Int("senses", 4, "senses of a word kept beyond its tagged ones")
 	flag.Parse()
 	if err := generate(*dir, *out, *senses); err != nil {
@@ -123,15 +124,11 @@ func generate(dir, out string, maxSenses int) error {
 	if err != nil {
 		return err
 	}
-	zw, _ := gzip.NewWriterLevel(file, gzip.BestCompression)
-	w := bufio.NewWriter(zw)
+	w := bufio.NewWriter(file)
 	for _, l := range lines {
 		w.WriteString(l + "\n")
 	}
 	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
 		return err
 	}
 	return file.Close()

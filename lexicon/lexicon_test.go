@@ -2,6 +2,7 @@ package lexicon
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -103,6 +104,82 @@ func TestKinds(t *testing.T) {
 		}
 		if tc.want == nil && len(got) != 0 {
 			t.Errorf("Kinds(%q) = %v, want none", tc.name, got)
+		}
+	}
+}
+
+// TestSorted checks what the binary search relies on: the embedded lines
+// sorted by their first field.
+func TestSorted(t *testing.T) {
+	prev := ""
+	for line := range strings.Lines(wordnet) {
+		f := firstField(strings.TrimSuffix(line, "\n"))
+		if f < prev {
+			t.Fatalf("line %q sorts before the key %q above it", line, prev)
+		}
+		prev = f
+	}
+}
+
+// TestLookupMatchesTables checks the lookups in place against tables
+// read from every line, as a map-building reader of the file would:
+// every 7th word, name and irregular form.
+func TestLookupMatchesTables(t *testing.T) {
+	related := map[string][]string{}
+	base := map[string]string{}
+	forms := map[string][]string{}
+	kinds := map[string][]string{}
+	for line := range strings.Lines(wordnet) {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		if form, ok := strings.CutPrefix(f[0], "~"); ok {
+			if _, seen := base[form]; !seen {
+				base[form] = f[1]
+			}
+			forms[f[1]] = append(forms[f[1]], form)
+			continue
+		}
+		if name, ok := strings.CutPrefix(f[0], "^"); ok {
+			kinds[name] = f[1:]
+			continue
+		}
+		related[f[0]] = f[1:]
+	}
+	lx := New()
+	n := 0
+	for w, want := range related {
+		if n++; n%7 != 0 {
+			continue
+		}
+		if got := lx.related(w); !slices.Equal(got, want) {
+			t.Errorf("related(%q) = %v, want %v", w, got, want)
+		}
+	}
+	n = 0
+	for name, want := range kinds {
+		if n++; n%7 != 0 {
+			continue
+		}
+		if got := lx.Kinds(strings.ReplaceAll(name, "_", " ")); !slices.Equal(got, want) {
+			t.Errorf("Kinds(%q) = %v, want %v", name, got, want)
+		}
+	}
+	for form, want := range base {
+		if got, ok := lx.base(form); !ok || got != want {
+			t.Errorf("base(%q) = %q, %v, want %q", form, got, ok, want)
+		}
+	}
+	lx.Inflections("")
+	for b, want := range forms {
+		if got := lx.forms[b]; !slices.Equal(got, want) {
+			t.Errorf("forms[%q] = %v, want %v", b, got, want)
+		}
+	}
+	for _, w := range []string{"~spoke", "^nato", "zzzzzz", "", "a"} {
+		if got, want := lx.related(w), related[w]; !slices.Equal(got, want) {
+			t.Errorf("related(%q) = %v, want %v", w, got, want)
 		}
 	}
 }
