@@ -46,6 +46,9 @@ type sentenceMatcher struct {
 	weights []float64 // a term's query weight times its IDF over passages
 	stems   map[string]int
 	found   []bool
+	// first marks the bytes a word may begin with, lower-cased, to be
+	// one of terms: most words are turned away by it alone.
+	first [256]bool
 }
 
 func newSentenceMatcher(ix *Index, q Query) *sentenceMatcher {
@@ -58,9 +61,20 @@ func newSentenceMatcher(ix *Index, q Query) *sentenceMatcher {
 		}
 		m.terms = append(m.terms, t.Term)
 		m.weights = append(m.weights, t.Weight*idf(n, df))
+		m.addFirst(t.Term)
 	}
 	m.found = make([]bool, len(m.terms))
 	return m
+}
+
+// addFirst marks the first bytes of the words that may stem to t, by
+// mayStemTo's rules.
+func (m *sentenceMatcher) addFirst(t string) {
+	for c := range 256 {
+		if mayStemTo(string(rune(c)), t[:1]) || c >= utf8.RuneSelf {
+			m.first[c] = true
+		}
+	}
 }
 
 // bestSentence returns the largest weight of query terms that one
@@ -85,7 +99,17 @@ func (m *sentenceMatcher) bestSentence(text string) float64 {
 // is stemmed only when it could stem to a query term (mayStemTo), and
 // then once per search.
 func (m *sentenceMatcher) termOf(word string) int {
-	if !slices.ContainsFunc(m.terms, func(t string) bool { return mayStemTo(word, t) }) {
+	if !m.first[word[0]] {
+		return -1
+	}
+	may := false
+	for _, t := range m.terms {
+		if mayStemTo(word, t) {
+			may = true
+			break
+		}
+	}
+	if !may {
 		return -1
 	}
 	i, ok := m.stems[word]
@@ -148,7 +172,7 @@ func forEachWord(text string, f func(string)) {
 // isWordRune reports whether r belongs to a word: a letter or a digit.
 func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+		return 'a' <= r|0x20 && r|0x20 <= 'z' || '0' <= r && r <= '9'
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }

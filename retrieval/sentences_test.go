@@ -7,8 +7,8 @@ import (
 	"github.com/talkbot/talkbot/internal/corpusgen"
 )
 
-// TestMayStemToKeepsEveryStem: the filter that spares SearchLexical most
-// stemming never turns away a word from its own stem, over every word of
+// TestMayStemToKeepsEveryStem: the filters that spare SearchLexical most
+// stemming never turn away a word from its own stem, over every word of
 // the seed articles, a generated corpus and words whose stems are
 // irregular or whose letters are not ASCII.
 func TestMayStemToKeepsEveryStem(t *testing.T) {
@@ -28,8 +28,17 @@ func TestMayStemToKeepsEveryStem(t *testing.T) {
 		}
 	}
 	for _, w := range words {
-		if term := Term(w); term != "" && !mayStemTo(w, term) {
+		term := Term(w)
+		if term == "" {
+			continue
+		}
+		if !mayStemTo(w, term) {
 			t.Errorf("mayStemTo(%q, %q) = false: the word would never match its own stem", w, term)
+		}
+		var m sentenceMatcher
+		m.addFirst(term)
+		if !m.first[w[0]] {
+			t.Errorf("a word beginning %q is turned away from %q, its own stem", w[0], term)
 		}
 	}
 	for _, tt := range []struct {
