@@ -57,3 +57,39 @@ func TestMayStemToKeepsEveryStem(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSearchLexical: any question, in any script or none, gets at most k
+// passages, best first, each once, and never a panic.
+func FuzzSearchLexical(f *testing.F) {
+	for _, q := range []string{"How long did the talks last?", "Путин и Байден", "dying skies İstanbul", "", "a", "é", "ÿÿ 🙂 G20 2021"} {
+		f.Add(q, 3)
+	}
+	seeds, err := corpus.Load(f.Context(), "", corpus.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ix, err := Build(f.Context(), seeds, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, q string, k int) {
+		k = k%50 + 1
+		if k < 1 {
+			k += 50
+		}
+		hits := ix.SearchLexical(NewQuery(q), k)
+		if len(hits) > k {
+			t.Fatalf("%d hits for k=%d", len(hits), k)
+		}
+		seen := map[int]bool{}
+		for i, h := range hits {
+			if seen[h.Passage] {
+				t.Fatalf("passage %d twice: %v", h.Passage, hits)
+			}
+			seen[h.Passage] = true
+			if i > 0 && worse(hits[i-1], h) {
+				t.Fatalf("out of order at %d: %v", i, hits)
+			}
+		}
+	})
+}
