@@ -77,14 +77,31 @@ func blugeMessages(e *blugesearch.Explanation, out *[]string) {
 	}
 }
 
-// blugeIDFs runs a query on s with explanations and returns every IDF
-// bluge explains: its value and the n and N it was computed from.
-func blugeIDFs(t *testing.T, s blugeSearcher) [][3]float64 {
+// blugeExplanations runs a query on s and returns the explanation of
+// every hit's score.
+func blugeExplanations(t *testing.T, s blugeSearcher) []*blugesearch.Explanation {
 	t.Helper()
 	it, err := s.r.Search(context.Background(), bluge.NewTopNSearch(10, blugeQuery("negotiations in Geneva")).ExplainScores())
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []*blugesearch.Explanation
+	for {
+		m, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m == nil {
+			return out
+		}
+		out = append(out, m.Explanation)
+	}
+}
+
+// blugeIDFs returns every IDF bluge explains for a query on s: its value
+// and the n and N it was computed from.
+func blugeIDFs(t *testing.T, s blugeSearcher) [][3]float64 {
+	t.Helper()
 	var out [][3]float64
 	var walk func(e *blugesearch.Explanation)
 	walk = func(e *blugesearch.Explanation) {
@@ -98,15 +115,8 @@ func blugeIDFs(t *testing.T, s blugeSearcher) [][3]float64 {
 			walk(c)
 		}
 	}
-	for {
-		m, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m == nil {
-			break
-		}
-		walk(m.Explanation)
+	for _, e := range blugeExplanations(t, s) {
+		walk(e)
 	}
 	if len(out) == 0 {
 		t.Fatal("bluge explained no IDF")
@@ -148,20 +158,9 @@ func TestBlugeIDF(t *testing.T) {
 func TestBlugeScoresBM25(t *testing.T) {
 	s := buildBluge(t, smallCorpus()).(blugeSearcher)
 	defer s.close()
-	it, err := s.r.Search(context.Background(), bluge.NewTopNSearch(10, blugeQuery("negotiations in Geneva")).ExplainScores())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var msgs []string
-	for {
-		m, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m == nil {
-			break
-		}
-		blugeMessages(m.Explanation, &msgs)
+	for _, e := range blugeExplanations(t, s) {
+		blugeMessages(e, &msgs)
 	}
 	all := strings.Join(msgs, "\n")
 	if !strings.Contains(all, "idf, computed as log(1 + (N - n + 0.5) / (n + 0.5))") ||
