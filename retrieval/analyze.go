@@ -35,7 +35,9 @@ func Term(word string) string {
 
 // Words splits text into runs of letters and digits.
 func Words(text string) []string {
-	return strings.FieldsFunc(text, func(r rune) bool { return !isWordRune(r) })
+	var out []string
+	forEachWord(text, func(w string) { out = append(out, w) })
+	return out
 }
 
 // analyzer is Terms with a memory of the words it has stemmed: building
